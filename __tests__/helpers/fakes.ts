@@ -1,0 +1,51 @@
+import type { Clock } from '../../src/retry.js'
+import type { HttpAnswer } from '../../src/token-answer.js'
+import type { PostRequest, SendRequest } from '../../src/transport.js'
+
+export const SECRET = 'fake-secret-Zx9!q'
+export const CLIENT_ID = 'fake-client-id'
+
+/** A clock whose sleeps return at once and only move time forward: retry tests never really wait. */
+export function fakeClock(start = 1_800_000_000_000, random = 0.5): Clock & { sleeps: number[] } {
+  let now = start
+  const sleeps: number[] = []
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms)
+      now += ms
+    },
+    random: () => random
+  }
+}
+
+export type Reply = HttpAnswer | Error | ((request: PostRequest) => HttpAnswer | Error)
+
+/** A sender that answers each request with the next scripted reply and records what it was sent. */
+export function scriptedSender(replies: Reply[]): SendRequest & { requests: PostRequest[] } {
+  const requests: PostRequest[] = []
+  const send = async (request: PostRequest): Promise<HttpAnswer> => {
+    requests.push(request)
+    const next = replies.shift()
+    if (next === undefined) throw new Error(`unexpected request #${requests.length} to ${request.url}`)
+    const reply = typeof next === 'function' ? next(request) : next
+    if (reply instanceof Error) throw reply
+    return reply
+  }
+  return Object.assign(send, { requests })
+}
+
+export function jsonAnswer(status: number, body: unknown, extra: Partial<HttpAnswer> = {}): HttpAnswer {
+  return { status, contentType: 'application/json', body: JSON.stringify(body), ...extra }
+}
+
+export function textAnswer(status: number, body: string, contentType = 'text/plain'): HttpAnswer {
+  return { status, contentType, body }
+}
+
+/** A JWT-shaped token with the given `exp`; the signature is not real. */
+export function fakeJwt(exp: number, salt = 'a'): string {
+  const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
+  return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'x', exp })}.sig-${salt}`
+}

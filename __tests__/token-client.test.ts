@@ -1,0 +1,223 @@
+import { describe, expect, it } from '@jest/globals'
+import { requestToken, type TokenClientSettings } from '../src/token-client.js'
+import { TransportError } from '../src/transport-error.js'
+import { USER_AGENT } from '../src/constants.js'
+import { CLIENT_ID, SECRET, fakeClock, jsonAnswer, scriptedSender, textAnswer, type Reply } from './helpers/fakes.js'
+
+const BASE = 'https://runai.example.com'
+const settings = (overrides: Partial<TokenClientSettings> = {}): TokenClientSettings => ({
+  baseUrl: BASE,
+  clientId: CLIENT_ID,
+  clientSecret: SECRET,
+  apiVersion: 'auto',
+  timeoutMs: 120_000,
+  maxAttempts: 5,
+  ...overrides
+})
+
+const v2Token = jsonAnswer(200, { access_token: 'tok-v2', token_type: 'Bearer', expires_in: 3600, id_token: 'id-v2' })
+const v1Token = jsonAnswer(200, { accessToken: 'tok-v1', refreshToken: 'rt-v1' })
+const notFound = textAnswer(404, '404 page not found')
+const oauthInvalidClient = jsonAnswer(401, { error: 'invalid_client', error_description: 'Client authentication failed' })
+const v1BadGrant = jsonAnswer(400, { code: 400, message: 'Bad request - grantType client_credentials is not supported' })
+const unavailable = jsonAnswer(503, { code: 503, message: 'Please try again in few minutes.' })
+
+function harness(replies: Reply[], overrides: Partial<TokenClientSettings> = {}) {
+  const send = scriptedSender(replies)
+  const clock = fakeClock()
+  const events: string[] = []
+  const deps = {
+    send,
+    clock,
+    mask: (s: string) => events.push(`mask ${s}`),
+    info: (m: string) => events.push(`info ${m}`),
+    debug: (m: string) => events.push(`debug ${m}`)
+  }
+  return { send, clock, events, result: requestToken(settings(overrides), deps) }
+}
+
+describe('requestToken: each api-version sends its request', () => {
+  it('v2: form-encoded client credentials to /api/v2/token', async () => {
+    const h = harness([v2Token], { apiVersion: 'v2' })
+    await expect(h.result).resolves.toEqual({ accessToken: 'tok-v2', otherTokens: ['id-v2'], expiresInSeconds: 3600, generation: 'v2' })
+    const [request] = h.send.requests
+    expect(request).toMatchObject({ url: `${BASE}/api/v2/token`, contentType: 'application/x-www-form-urlencoded', userAgent: USER_AGENT, timeoutMs: 30_000 })
+    expect(Object.fromEntries(new URLSearchParams(request?.body))).toEqual({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET })
+  })
+
+  it('v1: JSON client_credentials to /api/v1/token', async () => {
+    const h = harness([v1Token], { apiVersion: 'v1' })
+    await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1', generation: 'v1' })
+    expect(h.send.requests[0]?.url).toBe(`${BASE}/api/v1/token`)
+    expect(h.send.requests[0]?.contentType).toBe('application/json')
+    expect(JSON.parse(h.send.requests[0]?.body ?? '')).toEqual({ grantType: 'client_credentials', clientId: CLIENT_ID, clientSecret: SECRET })
+  })
+
+  it('v1-app-token: JSON app_token with AppId/AppSecret', async () => {
+    const h = harness([v1Token], { apiVersion: 'v1-app-token' })
+    await expect(h.result).resolves.toMatchObject({ generation: 'v1-app-token' })
+    expect(JSON.parse(h.send.requests[0]?.body ?? '')).toEqual({ grantType: 'app_token', AppId: CLIENT_ID, AppSecret: SECRET })
+  })
+
+  it('masks the access token and every other token before anything else is logged', async () => {
+    const h = harness([v1Token], { apiVersion: 'v1' })
+    await h.result
+    expect(h.events).toEqual(['mask tok-v1', 'mask rt-v1'])
+  })
+})
+
+describe('requestToken: auto negotiation', () => {
+  it('stops at v2 when it issues a token', async () => {
+    const h = harness([v2Token])
+    await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
+    expect(h.send.requests).toHaveLength(1)
+  })
+
+  it.each([
+    ['404', notFound],
+    ['405', textAnswer(405, 'Method Not Allowed')],
+    ['501', jsonAnswer(501, { message: 'Not Implemented' })],
+    ['401 without an OAuth2 body', jsonAnswer(401, { code: 401, message: 'Unauthorized' })],
+    ['an HTML page', textAnswer(200, '<!doctype html><html></html>', 'text/html')],
+    ['a body that is not JSON', textAnswer(200, 'OK')],
+    ['a 200 JSON without a token', jsonAnswer(200, { status: 'ok' })]
+  ])('goes on to v1 when v2 answers %s', async (_label, answer) => {
+    const h = harness([answer, v1Token])
+    await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1', generation: 'v1' })
+    expect(h.send.requests.map((r) => r.url)).toEqual([`${BASE}/api/v2/token`, `${BASE}/api/v1/token`])
+    expect(h.events[0]).toMatch(/^info https:\/\/runai\.example\.com\/api\/v2\/token answered HTTP \d+.*; trying api-version v1\.$/)
+  })
+
+  it('stops at v2 when an OAuth2 error judged the credentials', async () => {
+    const h = harness([oauthInvalidClient])
+    await expect(h.result).rejects.toThrow(
+      'Run:ai refused the request for a token (api-version v2: POST https://runai.example.com/api/v2/token answered HTTP 401: invalid_client: Client authentication failed). Check `client-id` and `client-secret`'
+    )
+    expect(h.send.requests).toHaveLength(1)
+  })
+
+  it('goes from v1 to v1-app-token once on 400 (control planes 2.18, 2.19)', async () => {
+    const h = harness([notFound, v1BadGrant, v1Token])
+    await expect(h.result).resolves.toMatchObject({ generation: 'v1-app-token' })
+    expect(JSON.parse(h.send.requests[2]?.body ?? '')).toMatchObject({ grantType: 'app_token' })
+  })
+
+  it.each([401, 403])('stops at v1 on %i', async (status) => {
+    const h = harness([notFound, jsonAnswer(status, { code: status, message: 'Unauthorized' })])
+    await expect(h.result).rejects.toThrow(
+      `Run:ai refused the request for a token (api-version v2: POST ${BASE}/api/v2/token answered HTTP 404 with a body that is not JSON; api-version v1: POST ${BASE}/api/v1/token answered HTTP ${status}: Unauthorized). Check \`client-id\` and \`client-secret\``
+    )
+    expect(h.send.requests).toHaveLength(2)
+  })
+
+  it('lists every endpoint tried when every generation fails', async () => {
+    const h = harness([notFound, v1BadGrant, jsonAnswer(400, { code: 400, message: 'invalid app credentials' })])
+    await expect(h.result).rejects.toThrow(
+      `Run:ai refused the request for a token (api-version v2: POST ${BASE}/api/v2/token answered HTTP 404 with a body that is not JSON; api-version v1: POST ${BASE}/api/v1/token answered HTTP 400: Bad request - grantType client_credentials is not supported; api-version v1-app-token: POST ${BASE}/api/v1/token answered HTTP 400: invalid app credentials).`
+    )
+  })
+
+  it('says when no generation exists at that URL', async () => {
+    const h = harness([notFound, notFound])
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token from ${BASE}; no API generation answered with a token (api-version v2: POST ${BASE}/api/v2/token answered HTTP 404 with a body that is not JSON; api-version v1: POST ${BASE}/api/v1/token answered HTTP 404 with a body that is not JSON). Check that \`url\` is the Run:ai control-plane address`
+    )
+  })
+
+  it('says that url points at a web page when every endpoint answers HTML', async () => {
+    const page = textAnswer(200, '<html><body>Sign in</body></html>', 'text/html')
+    const h = harness([page, page])
+    await expect(h.result).rejects.toThrow(
+      `\`url\` (${BASE}) points at a web page, not the Run:ai API: ${BASE}/api/v2/token and ${BASE}/api/v1/token answered HTML.`
+    )
+  })
+
+  it('a pinned api-version tries only that one and suggests auto', async () => {
+    const h = harness([notFound], { apiVersion: 'v2' })
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token with api-version v2 (api-version v2: POST ${BASE}/api/v2/token answered HTTP 404 with a body that is not JSON). Check that \`url\` is the Run:ai control-plane address and that it supports this api-version; \`api-version: auto\` finds the right one.`
+    )
+    expect(h.send.requests).toHaveLength(1)
+  })
+
+  it('a pinned v1 refused with 400 points at v1-app-token for old control planes', async () => {
+    const h = harness([v1BadGrant], { apiVersion: 'v1' })
+    await expect(h.result).rejects.toThrow('Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.')
+  })
+})
+
+describe('requestToken: retries', () => {
+  it('retries 503 on the same endpoint with backoff, then succeeds', async () => {
+    const h = harness([unavailable, unavailable, v2Token])
+    await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
+    expect(h.send.requests.map((r) => r.url)).toEqual(Array(3).fill(`${BASE}/api/v2/token`))
+    // full jitter with random() = 0.5: half of 1 s, then half of 2 s
+    expect(h.clock.sleeps).toEqual([500, 1000])
+  })
+
+  it.each([429, 500, 502, 503, 504])('retries %i', async (status) => {
+    const h = harness([jsonAnswer(status, {}), v2Token])
+    await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
+  })
+
+  it('retries connection errors', async () => {
+    const h = harness([new TransportError('could not talk to runai.example.com: ECONNRESET.', true), v2Token])
+    await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
+  })
+
+  it('waits at least Retry-After', async () => {
+    const h = harness([jsonAnswer(429, { code: 429 }, { retryAfter: '7' }), v2Token])
+    await h.result
+    expect(h.clock.sleeps[0]).toBeGreaterThanOrEqual(7000)
+  })
+
+  it('gives up after max-attempts and says what failed last', async () => {
+    const h = harness([unavailable, unavailable, unavailable], { maxAttempts: 3 })
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token from ${BASE}/api/v2/token after 3 attempt(s) in 2 s; the last one failed with HTTP 503: Please try again in few minutes.. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`
+    )
+    expect(h.send.requests).toHaveLength(3)
+  })
+
+  it('never waits past timeout-seconds', async () => {
+    const h = harness([jsonAnswer(429, {}, { retryAfter: '60' })], { timeoutMs: 10_000 })
+    await expect(h.result).rejects.toThrow('`timeout-seconds` (10) leaves no time for another attempt')
+    expect(h.clock.sleeps).toEqual([])
+  })
+
+  it('bounds each attempt by the time left', async () => {
+    const h = harness([unavailable, v2Token], { timeoutMs: 4_000 })
+    await h.result
+    expect(h.send.requests.map((r) => r.timeoutMs)).toEqual([4_000, 3_500])
+  })
+
+  it.each([
+    ['400', jsonAnswer(400, { error: 'invalid_request' })],
+    ['401', oauthInvalidClient]
+  ])('does not retry %s', async (_label, answer) => {
+    const h = harness([answer], { apiVersion: 'v2' })
+    await expect(h.result).rejects.toThrow('Run:ai refused the request for a token')
+    expect(h.send.requests).toHaveLength(1)
+  })
+
+  it('does not retry a certificate problem', async () => {
+    const h = harness([new TransportError('the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).', false, true)])
+    await expect(h.result).rejects.toThrow(`Could not get a Run:ai token from ${BASE}/api/v2/token: the TLS certificate of runai.example.com could not be verified`)
+    expect(h.send.requests).toHaveLength(1)
+  })
+})
+
+describe('requestToken: redirects', () => {
+  it('fails on a redirect, naming where it pointed but not its query', async () => {
+    const h = harness([{ status: 302, contentType: '', location: 'https://sso.example.com/login?state=abc', body: '' }])
+    await expect(h.result).rejects.toThrow(
+      `${BASE}/api/v2/token answered HTTP 302, redirecting to https://sso.example.com/login. Redirects are not followed because the request carries the client secret. Set \`url\` to the Run:ai control-plane address itself`
+    )
+    expect(h.send.requests).toHaveLength(1)
+  })
+
+  it('resolves a relative location', async () => {
+    const h = harness([{ status: 307, contentType: '', location: '/auth/realms/runai', body: '' }])
+    await expect(h.result).rejects.toThrow('redirecting to https://runai.example.com/auth/realms/runai.')
+  })
+})

@@ -1,0 +1,53 @@
+import { InputError } from './errors.js'
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+// Users often paste the token endpoint itself; the action adds it back per generation.
+const TOKEN_PATH_SUFFIX = /\/api\/v[12]\/token$/i
+
+/** True for hosts that never leave this machine, where plain http cannot be sniffed. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase()
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+/**
+ * Turns the `url` input into the control plane's base URL: `https://host[:port][/prefix]`, no
+ * trailing slash. Throws an InputError naming `url` for anything that cannot be a safe base.
+ */
+export function normalizeBaseUrl(raw: string): string {
+  const text = raw.trim()
+  if (text === '') {
+    throw new InputError('Input `url` is required: set it to the Run:ai control-plane address, for example https://mycompany.run.ai.')
+  }
+  const withScheme = SCHEME.test(text) ? text : `https://${text}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    throw new InputError(`Input \`url\` is not a valid URL: "${safeEcho(text)}". Set it to the Run:ai control-plane address, for example https://mycompany.run.ai.`)
+  }
+  if (url.username !== '' || url.password !== '') {
+    // Never echo the value: the part before @ is a credential.
+    throw new InputError('Input `url` must not carry credentials (user:password@host). Pass the client ID and secret as `client-id` and `client-secret`.')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InputError(`Input \`url\` must be an https:// address; "${url.protocol}" is not supported.`)
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new InputError(`Input \`url\` uses plain http:// for ${url.hostname}, which would send the client secret unencrypted. Use https:// (plain http is allowed only for loopback hosts, for local testing).`)
+  }
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
+    throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.')
+  }
+  if (url.hostname === '') {
+    throw new InputError(`Input \`url\` has no host name: "${safeEcho(text)}".`)
+  }
+  let path = url.pathname.replace(/\/+$/, '')
+  path = path.replace(TOKEN_PATH_SUFFIX, '').replace(/\/+$/, '')
+  return `${url.protocol}//${url.host}${path}`
+}
+
+/** Echoes an unparseable `url` for the user, unless it might hold a credential. */
+function safeEcho(text: string): string {
+  return text.includes('@') ? '<hidden: contains @>' : text.slice(0, 200)
+}

@@ -1,0 +1,28 @@
+/** When a token expires: from the answer's `expires_in`, else from the JWT's `exp` claim. */
+export interface TokenExpiry {
+  expiresInSeconds: number
+  expiresAt: string
+}
+
+export function tokenExpiry(accessToken: string, expiresInSeconds: number | undefined, nowMs: number): TokenExpiry | undefined {
+  if (expiresInSeconds !== undefined) {
+    return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString() }
+  }
+  const exp = jwtExpiry(accessToken)
+  if (exp === undefined) return undefined
+  return { expiresInSeconds: Math.max(0, Math.floor(exp - nowMs / 1000)), expiresAt: new Date(exp * 1000).toISOString() }
+}
+
+/** The `exp` claim (seconds since the epoch) of a JWT, without verifying it: we only report it. */
+export function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1]
+  if (payload === undefined || payload === '') return undefined
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+    const exp = (claims as { exp?: unknown } | null)?.exp
+    // Reject values that Date cannot represent rather than printing "Invalid Date".
+    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 && exp < 8.64e12 ? exp : undefined
+  } catch {
+    return undefined
+  }
+}

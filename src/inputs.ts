@@ -1,0 +1,96 @@
+import { Input, InputDefault, type InputName } from './constants.js'
+import { normalizeBaseUrl } from './base-url.js'
+import { InputError } from './errors.js'
+import { type ApiVersionChoice, API_VERSION_CHOICES } from './generations.js'
+
+/** Everything the action needs, validated. Built before any request is sent. */
+export interface ActionConfig {
+  baseUrl: string
+  clientId: string
+  clientSecret: string
+  apiVersion: ApiVersionChoice
+  exportEnv: boolean
+  envName: string
+  timeoutMs: number
+  maxAttempts: number
+  /** `ca-certificate` as given (PEM text or a path); loaded by tls-trust.ts. */
+  caCertificate: string
+  insecureSkipTlsVerify: boolean
+  jobSummary: boolean
+}
+
+export type ReadInput = (name: InputName) => string
+
+const SECRETS_HINT =
+  'Repository secrets are not passed to workflows triggered from forks or by Dependabot; check that the secret exists and is passed to the step under `with:`.'
+
+const MAX_TIMEOUT_SECONDS = 6 * 60 * 60 // a job cannot run longer than six hours on hosted runners
+const MAX_ATTEMPTS = 100
+
+/** Reads and validates every input; the first problem found is thrown as an InputError naming the input. */
+export function parseInputs(read: ReadInput): ActionConfig {
+  const get = (name: InputName): string => {
+    const value = read(name).trim()
+    return value === '' ? (InputDefault[name] ?? '') : value
+  }
+  return {
+    baseUrl: normalizeBaseUrl(get(Input.url)),
+    clientId: aliased(get, Input.clientId, Input.appId, 'the client ID of the Run:ai service account, access key or application'),
+    clientSecret: aliased(get, Input.clientSecret, Input.appSecret, 'the secret of that client'),
+    apiVersion: parseApiVersion(get(Input.apiVersion)),
+    exportEnv: parseBoolean(Input.exportEnv, get(Input.exportEnv)),
+    envName: parseEnvName(get(Input.envName)),
+    timeoutMs: parsePositiveInteger(Input.timeoutSeconds, get(Input.timeoutSeconds), MAX_TIMEOUT_SECONDS) * 1000,
+    maxAttempts: parsePositiveInteger(Input.maxAttempts, get(Input.maxAttempts), MAX_ATTEMPTS),
+    caCertificate: get(Input.caCertificate),
+    insecureSkipTlsVerify: parseBoolean(Input.insecureSkipTlsVerify, get(Input.insecureSkipTlsVerify)),
+    jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary))
+  }
+}
+
+/** `client-id`/`app-id` and `client-secret`/`app-secret` are the same input under two names. */
+function aliased(get: (name: InputName) => string, name: InputName, alias: InputName, what: string): string {
+  const value = get(name)
+  const aliasValue = get(alias)
+  if (value !== '' && aliasValue !== '' && value !== aliasValue) {
+    throw new InputError(`Inputs \`${name}\` and \`${alias}\` are the same setting under two names and were given different values; set only \`${name}\`.`)
+  }
+  const chosen = value !== '' ? value : aliasValue
+  if (chosen === '') {
+    throw new InputError(`Input \`${name}\` is required (${what}; \`${alias}\` is accepted as an alias) but is empty. ${SECRETS_HINT}`)
+  }
+  return chosen
+}
+
+function parseApiVersion(value: string): ApiVersionChoice {
+  const choice = API_VERSION_CHOICES.find((c) => c === value.toLowerCase())
+  if (choice === undefined) {
+    throw new InputError(`Input \`${Input.apiVersion}\` must be one of ${API_VERSION_CHOICES.join(', ')}; got "${value.slice(0, 40)}".`)
+  }
+  return choice
+}
+
+function parseBoolean(name: InputName, value: string): boolean {
+  if (/^(true|True|TRUE)$/.test(value)) return true
+  if (/^(false|False|FALSE)$/.test(value)) return false
+  throw new InputError(`Input \`${name}\` must be true or false; got "${value.slice(0, 40)}".`)
+}
+
+function parsePositiveInteger(name: InputName, value: string, max: number): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new InputError(`Input \`${name}\` must be a whole number from 1 to ${max}; got "${value.slice(0, 40)}".`)
+  }
+  return n
+}
+
+function parseEnvName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new InputError(`Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`)
+  }
+  // GitHub refuses to set GITHUB_* variables, and NODE_OPTIONS would be read by every later Node step.
+  if (/^GITHUB_/i.test(value) || /^NODE_OPTIONS$/i.test(value)) {
+    throw new InputError(`Input \`${Input.envName}\` must not be ${value}: GitHub reserves GITHUB_* names and NODE_OPTIONS changes how later Node steps start. Use a name such as RUNAI_TOKEN.`)
+  }
+  return value
+}

@@ -1,0 +1,86 @@
+import * as actionsCore from '@actions/core'
+import { Input, Output, type InputName } from './constants.js'
+import { ActionError, redact } from './errors.js'
+import { tokenExpiry, type TokenExpiry } from './expiry.js'
+import { parseInputs, type ActionConfig } from './inputs.js'
+import { systemClock, type Clock } from './retry.js'
+import { trustedAuthorities } from './tls-trust.js'
+import { requestToken, type IssuedToken } from './token-client.js'
+import { createTransport, type SendRequest, type TlsTrust } from './transport.js'
+
+/** The part of @actions/core the action uses; tests pass a recorder with the same shape. */
+export type ActionCore = Pick<
+  typeof actionsCore,
+  'getInput' | 'setSecret' | 'setOutput' | 'exportVariable' | 'setFailed' | 'info' | 'warning' | 'debug' | 'isDebug'
+> & { appendSummary: (markdown: string) => Promise<void> }
+
+export interface RunDeps {
+  core: ActionCore
+  clock: Clock
+  createSender: (trust: TlsTrust) => SendRequest
+  env: NodeJS.ProcessEnv
+}
+
+const defaultDeps: RunDeps = {
+  core: { ...actionsCore, appendSummary: async (markdown) => void (await actionsCore.summary.addRaw(markdown, true).write()) },
+  clock: systemClock,
+  createSender: createTransport,
+  env: process.env
+}
+
+/** Reads the inputs, gets a token and hands it on; every failure ends in one setFailed sentence. */
+export async function run(deps: RunDeps = defaultDeps): Promise<void> {
+  const { core, clock } = deps
+  const secrets: string[] = []
+  const mask = (value: string): void => {
+    secrets.push(value)
+    core.setSecret(value)
+  }
+  try {
+    const read = (name: InputName): string => core.getInput(name)
+    // Masked before anything else runs, under whichever name the secret came.
+    for (const name of [Input.clientSecret, Input.appSecret]) {
+      const secret = read(name).trim()
+      if (secret !== '') mask(secret)
+    }
+    const config = parseInputs(read)
+    if (config.insecureSkipTlsVerify) {
+      core.warning('insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.')
+    }
+    const trust: TlsTrust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify }
+    const ca = trustedAuthorities(config.caCertificate, deps.env)
+    if (ca !== undefined) trust.ca = ca
+    core.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
+    const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info: core.info, debug: core.debug })
+    const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())
+    handOn(core, config, issued, expiry)
+    if (config.jobSummary) await core.appendSummary(summaryLine(config, issued, expiry))
+  } catch (error) {
+    core.setFailed(redact(failureMessage(error), secrets))
+    if (error instanceof Error && error.stack !== undefined && core.isDebug()) core.debug(redact(error.stack, secrets))
+  }
+}
+
+/** Outputs first, then the environment variable: the token is already masked by requestToken. */
+function handOn(core: ActionCore, config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): void {
+  core.setOutput(Output.token, issued.accessToken)
+  core.setOutput(Output.expiresIn, expiry === undefined ? '' : String(expiry.expiresInSeconds))
+  core.setOutput(Output.expiresAt, expiry?.expiresAt ?? '')
+  core.setOutput(Output.apiVersion, issued.generation)
+  core.setOutput(Output.url, config.baseUrl)
+  if (config.exportEnv) core.exportVariable(config.envName, issued.accessToken)
+  const until = expiry === undefined ? '' : `, valid until ${expiry.expiresAt}`
+  const where = config.exportEnv ? ` Later steps find it in $${config.envName} and in the step output \`token\`.` : ' It is in the step output `token`.'
+  core.info(`Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`)
+}
+
+function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
+  const cell = (text: string): string => text.replace(/[|`<>]/g, (c) => `&#${c.charCodeAt(0)};`)
+  return `Run:ai token for \`${cell(config.clientId)}\` from ${cell(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
+}
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ActionError) return error.message
+  const text = error instanceof Error ? error.message : String(error)
+  return `runai-token-action failed unexpectedly: ${text}. Re-run with debug logging for details, and please report it.`
+}

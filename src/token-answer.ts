@@ -1,0 +1,130 @@
+import { clip } from './errors.js'
+
+/** What came back from one token request, read off the wire. */
+export interface HttpAnswer {
+  status: number
+  contentType: string
+  /** `Location` header, for redirects. */
+  location?: string
+  /** `Retry-After` header, for 429 and 503. */
+  retryAfter?: string
+  body: string
+}
+
+export interface TokenGrant {
+  accessToken: string
+  /** Refresh, ID or external tokens that came along: masked, never output. */
+  otherTokens: string[]
+  /** `expires_in`/`expiresIn` of the answer, when it has one. */
+  expiresInSeconds?: number
+}
+
+/**
+ * What an answer means, before any policy: whether to retry or to try another generation is
+ * decided by token-client.ts.
+ */
+export type AnswerVerdict =
+  | { kind: 'token'; grant: TokenGrant }
+  /** 429 or a 5xx that is worth retrying. */
+  | { kind: 'transient'; status: number; detail: string }
+  | { kind: 'redirect'; status: number; location: string; detail: string }
+  /** An OAuth2 error body: the server judged the credentials. */
+  | { kind: 'oauth-error'; status: number; detail: string }
+  /** A web page where the API was expected: a UI, a login page or a proxy in front of it. */
+  | { kind: 'web-page'; status: number; detail: string }
+  /** Any other answer: a JSON error, a body that is not JSON, or a success without a token. */
+  | { kind: 'other'; status: number; detail: string; json: boolean; success: boolean }
+
+const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504])
+const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken']
+const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken']
+const EXPIRES_IN_KEYS = ['expires_in', 'expiresin']
+
+export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
+  const { status } = answer
+  const fields = parseJsonObject(answer.body)
+  const reason = fields === undefined ? undefined : errorReason(fields)
+  const detail = describeStatus(status, reason)
+
+  if (status >= 300 && status < 400) {
+    return { kind: 'redirect', status, location: answer.location ?? '', detail }
+  }
+  if (TRANSIENT_STATUSES.has(status)) {
+    return { kind: 'transient', status, detail }
+  }
+  if (fields === undefined && looksLikeWebPage(answer)) {
+    return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` }
+  }
+  if (fields === undefined) {
+    return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false, success: status < 300 }
+  }
+  if (status >= 200 && status < 300) {
+    const accessToken = stringField(fields, ACCESS_TOKEN_KEYS)
+    if (accessToken === undefined) {
+      return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true, success: true }
+    }
+    const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t): t is string => t !== undefined)
+    const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS)
+    return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } }
+  }
+  if (typeof fields.get('error') === 'string') {
+    return { kind: 'oauth-error', status, detail }
+  }
+  return { kind: 'other', status, detail, json: true, success: false }
+}
+
+/** A JSON object with its keys lower-cased: Run:ai matches keys without regard to case, and so do we. */
+function parseJsonObject(body: string): Map<string, unknown> | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(body)
+  } catch {
+    return undefined
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  return new Map(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v]))
+}
+
+function stringField(fields: Map<string, unknown>, keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = fields.get(key)
+    if (typeof value === 'string' && value.trim() !== '') return value
+  }
+  return undefined
+}
+
+function positiveNumberField(fields: Map<string, unknown>, keys: string[]): number | undefined {
+  for (const key of keys) {
+    const value = fields.get(key)
+    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+    if (typeof n === 'number' && Number.isFinite(n) && n > 0) return Math.floor(n)
+  }
+  return undefined
+}
+
+/** `error: error_description` (OAuth2) or `message (details)` (v1), cut short. */
+function errorReason(fields: Map<string, unknown>): string | undefined {
+  const text = (key: string): string | undefined => {
+    const v = fields.get(key)
+    return typeof v === 'string' && v.trim() !== '' ? v : undefined
+  }
+  const error = text('error')
+  if (error !== undefined) {
+    const description = text('error_description')
+    return clip(description === undefined ? error : `${error}: ${description}`)
+  }
+  const message = text('message')
+  if (message !== undefined) {
+    const details = text('details')
+    return clip(details === undefined ? message : `${message} (${details})`)
+  }
+  return undefined
+}
+
+function describeStatus(status: number, reason: string | undefined): string {
+  return reason === undefined ? `HTTP ${status}` : `HTTP ${status}: ${reason}`
+}
+
+function looksLikeWebPage(answer: HttpAnswer): boolean {
+  return /html/i.test(answer.contentType) || /^\s*</.test(answer.body)
+}

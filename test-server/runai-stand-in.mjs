@@ -1,0 +1,237 @@
+// A stand-in for a Run:ai control plane's token endpoints, on loopback, for tests, the demo and
+// the e2e workflow. It answers like the OpenAPI excerpts in shared/runai-api/ for a chosen
+// generation, records every request and can be told to misbehave. Plain Node, no dependencies.
+import { createServer as createHttpServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { randomBytes } from 'node:crypto'
+
+/** Which endpoints and grant types each control-plane generation has (see shared/runai-api/README.md). */
+export const GENERATIONS = {
+  // SaaS Dec 2025, self-hosted 2.25+ and v3.0: v2 OAuth2 form, v1 still there (deprecated).
+  latest: { v2: true, v1Grants: ['client_credentials', 'app_token'], v1ExpiresIn: true },
+  // 2.20 to 2.24: v1 only, client_credentials added.
+  '2.20': { v2: false, v1Grants: ['client_credentials', 'app_token'], v1ExpiresIn: false },
+  // 2.18 and 2.19: v1 only, app_token only.
+  '2.18': { v2: false, v1Grants: ['app_token'], v1ExpiresIn: false }
+}
+
+export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret-DO-NOT-USE' }
+
+/**
+ * @typedef {object} Faults
+ * @property {number} [failFirst]          answer the first N token requests with `failWith`
+ * @property {'503'|'reset'} [failWith]    503 with a v1 error body, or a connection reset
+ * @property {number} [retryAfterFirst]    answer the first N token requests 429 with Retry-After
+ * @property {number} [retryAfterSeconds]  the Retry-After value for those (default 1)
+ * @property {number} [tokensPerSecond]    serve at most this many tokens a second, 429 the rest
+ * @property {boolean} [hang]              accept the connection and never answer
+ * @property {boolean} [html]              answer every path with a 200 HTML page
+ * @property {{status: number, location: string}} [redirect]  redirect every request
+ * @property {'no-token'|'huge'|'truncated'|'malformed'} [badAnswer]  a broken 200 answer
+ */
+
+/**
+ * @param {object} [options]
+ * @param {keyof GENERATIONS} [options.generation]
+ * @param {{id: string, secret: string}[]} [options.clients]
+ * @param {number} [options.tokenTtlSeconds]
+ * @param {Faults} [options.faults]
+ * @param {{key: string, cert: string}} [options.tls]
+ * @param {number} [options.port]
+ * @param {string} [options.host]
+ */
+export async function startStandIn(options = {}) {
+  const generation = GENERATIONS[options.generation ?? 'latest']
+  if (generation === undefined) throw new Error(`unknown generation ${options.generation}`)
+  const clients = new Map((options.clients ?? [DEFAULT_CLIENT]).map((c) => [c.id, c.secret]))
+  const ttl = options.tokenTtlSeconds ?? 3600
+  const state = {
+    faults: { ...(options.faults ?? {}) },
+    /** @type {object[]} */ requests: [],
+    tokensIssued: [],
+    tokenRequests: 0,
+    earlyRetries: 0,
+    /** client id -> time before which a retry is too early (from our Retry-After) */
+    notBefore: new Map(),
+    windowStart: 0,
+    windowCount: 0,
+    hanging: new Set()
+  }
+
+  const handler = (req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')))
+  }
+
+  function answer(req, res, body) {
+    const at = Date.now()
+    const path = (req.url ?? '/').split('?')[0]
+    const record = { method: req.method, path, headers: req.headers, body, at }
+    state.requests.push(record)
+    const faults = state.faults
+    if (faults.hang) {
+      state.hanging.add(res)
+      return
+    }
+    if (faults.html) return send(res, 200, '<!doctype html><html><head><title>Run:ai</title></head><body><div id="root"></div></body></html>', 'text/html; charset=utf-8')
+    if (faults.redirect) {
+      res.writeHead(faults.redirect.status, { Location: faults.redirect.location, 'Content-Length': 0 })
+      return res.end()
+    }
+    const isToken = req.method === 'POST' && (path === '/api/v1/token' || path === '/api/v2/token')
+    if (!isToken) return send(res, 404, '404 page not found', 'text/plain')
+    const n = ++state.tokenRequests
+    if (faults.failFirst && n <= faults.failFirst) {
+      if (faults.failWith === 'reset') return req.socket.resetAndDestroy()
+      return json(res, 503, { code: 503, message: 'Please try again in few minutes.' })
+    }
+    if (faults.retryAfterFirst && n <= faults.retryAfterFirst) {
+      return json(res, 429, { code: 429, message: 'Too many requests' }, { 'Retry-After': String(faults.retryAfterSeconds ?? 1) })
+    }
+    if (faults.badAnswer === 'no-token') return json(res, 200, { token_type: 'Bearer', expires_in: ttl })
+    if (faults.badAnswer === 'malformed') return send(res, 200, '{"access_token": "eyJhbGciOi', 'application/json')
+    if (faults.badAnswer === 'huge') return send(res, 200, JSON.stringify({ padding: 'x'.repeat(5 * 1024 * 1024), access_token: issueToken('huge').token }), 'application/json')
+    if (faults.badAnswer === 'truncated') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 4096 })
+      res.write('{"access_token": "eyJ')
+      return setTimeout(() => res.destroy(), 20)
+    }
+    return path === '/api/v2/token' ? tokenV2(req, res, body, at) : tokenV1(req, res, body, at)
+  }
+
+  /** Client-side rate limit of the stand-in: true when this request must get a 429. */
+  function rateLimited(res, clientId, at) {
+    const perSecond = state.faults.tokensPerSecond
+    if (!perSecond) return false
+    const early = state.notBefore.get(clientId)
+    if (early !== undefined && at < early) state.earlyRetries++
+    if (at - state.windowStart >= 1000) {
+      state.windowStart = at
+      state.windowCount = 0
+    }
+    if (state.windowCount < perSecond) {
+      state.windowCount++
+      return false
+    }
+    const waitSeconds = Math.max(1, Math.ceil((state.windowStart + 1000 - at) / 1000))
+    state.notBefore.set(clientId, at + waitSeconds * 1000)
+    json(res, 429, { code: 429, message: 'Too many requests' }, { 'Retry-After': String(waitSeconds) })
+    return true
+  }
+
+  function tokenV2(req, res, body, at) {
+    if (!generation.v2) return send(res, 404, '404 page not found', 'text/plain')
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return json(res, 400, { error: 'invalid_request', error_description: 'Content-Type must be application/x-www-form-urlencoded' })
+    }
+    const form = new URLSearchParams(body)
+    if (form.get('grant_type') !== 'client_credentials') {
+      return json(res, 400, { error: 'unsupported_grant_type', error_description: `grant_type ${form.get('grant_type')} is not supported here` })
+    }
+    const id = form.get('client_id') ?? ''
+    if (clients.get(id) === undefined || clients.get(id) !== form.get('client_secret')) {
+      return json(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed' })
+    }
+    if (rateLimited(res, id, at)) return
+    const { token } = issueToken(id)
+    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: ttl, id_token: issueToken(id).token, scope: 'openid' })
+  }
+
+  function tokenV1(req, res, body, at) {
+    let fields
+    try {
+      fields = Object.fromEntries(Object.entries(JSON.parse(body)).map(([k, v]) => [k.toLowerCase(), v]))
+    } catch {
+      return json(res, 400, { code: 400, message: 'Bad request - invalid JSON body' })
+    }
+    const grant = fields.granttype
+    if (!generation.v1Grants.includes(grant)) {
+      return json(res, 400, { code: 400, message: `Bad request - grantType ${grant} is not supported`, details: `supported: ${generation.v1Grants.join(', ')}` })
+    }
+    const id = grant === 'app_token' ? fields.appid : fields.clientid
+    const secret = grant === 'app_token' ? fields.appsecret : fields.clientsecret
+    if (typeof id !== 'string' || typeof secret !== 'string') {
+      return json(res, 400, { code: 400, message: 'Required parameter is missing' })
+    }
+    if (clients.get(id) !== secret) return json(res, 401, { code: 401, message: 'Unauthorized', details: 'invalid client credentials' })
+    if (rateLimited(res, id, at)) return
+    const { token } = issueToken(id)
+    json(res, 200, { accessToken: token, ...(generation.v1ExpiresIn ? { expiresIn: ttl } : {}), idToken: issueToken(id).token })
+  }
+
+  /** An RS256-shaped JWT with an `exp` claim; the signature is random bytes, nobody verifies it here. */
+  function issueToken(subject) {
+    const now = Math.floor(Date.now() / 1000)
+    const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: subject, iat: now, exp: now + ttl, jti: randomBytes(8).toString('hex') })}.${randomBytes(32).toString('base64url')}`
+    state.tokensIssued.push(token)
+    return { token }
+  }
+
+  const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler)
+  const sockets = new Set()
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve))
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const scheme = options.tls ? 'https' : 'http'
+  return {
+    url: `${scheme}://127.0.0.1:${port}`,
+    port,
+    /** Every request received, token endpoints or not. */
+    get requests() {
+      return state.requests
+    },
+    get tokensIssued() {
+      return state.tokensIssued
+    },
+    /** Requests that came back before our Retry-After allowed. */
+    get earlyRetries() {
+      return state.earlyRetries
+    },
+    /** @param {Faults} faults */
+    setFaults(faults) {
+      state.faults = { ...faults }
+      state.tokenRequests = 0
+    },
+    async close() {
+      for (const res of state.hanging) res.destroy()
+      for (const s of sockets) s.destroy()
+      await new Promise((resolve) => server.close(() => resolve()))
+    }
+  }
+}
+
+function json(res, status, value, headers = {}) {
+  send(res, status, JSON.stringify(value), 'application/json', headers)
+}
+
+function send(res, status, body, contentType, headers = {}) {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers })
+  res.end(body)
+}
+
+// Run from the command line (the demo, the e2e workflow): print the URL, serve until killed.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { parseArgs } = await import('node:util')
+  const { values } = parseArgs({
+    options: {
+      generation: { type: 'string', default: 'latest' },
+      port: { type: 'string', default: '0' },
+      'client-id': { type: 'string', default: DEFAULT_CLIENT.id },
+      'client-secret': { type: 'string', default: DEFAULT_CLIENT.secret }
+    }
+  })
+  const standIn = await startStandIn({
+    generation: /** @type {keyof GENERATIONS} */ (values.generation),
+    port: Number(values.port),
+    clients: [{ id: values['client-id'], secret: values['client-secret'] }]
+  })
+  process.stdout.write(`${standIn.url}\n`)
+  const stop = () => standIn.close().then(() => process.exit(0))
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
