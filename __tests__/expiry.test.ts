@@ -20,10 +20,14 @@ describe('tokenExpiry', () => {
 })
 
 describe('jwtExpiry', () => {
-  it.each(['', 'a.b.c', 'a..c', `x.${Buffer.from('{"exp":"soon"}').toString('base64url')}.y`, `x.${Buffer.from('null').toString('base64url')}.y`, `x.${Buffer.from('{"exp":1e20}').toString('base64url')}.y`])(
-    'ignores %j',
-    (token) => {
-      expect(jwtExpiry(token)).toBeUndefined()
-    }
-  )
+  it.each([
+    '',
+    'a.b.c',
+    'a..c',
+    `x.${Buffer.from('{"exp":"soon"}').toString('base64url')}.y`,
+    `x.${Buffer.from('null').toString('base64url')}.y`,
+    `x.${Buffer.from('{"exp":1e20}').toString('base64url')}.y`
+  ])('ignores %j', (token) => {
+    expect(jwtExpiry(token)).toBeUndefined()
+  })
 })

@@ -52,10 +52,22 @@ describe('parseInputs', () => {
 
   it.each<[Partial<Record<InputName, string>>, string]>([
     [{ url: '' }, 'Input `url` is required'],
-    [{ 'client-id': '' }, 'Input `client-id` is required (the client ID of the Run:ai service account, access key or application; `app-id` is accepted as an alias) but is empty. Repository secrets are not passed to workflows triggered from forks or by Dependabot'],
-    [{ 'client-secret': '' }, 'Input `client-secret` is required (the secret of that client; `app-secret` is accepted as an alias) but is empty. Repository secrets are not passed to workflows triggered from forks or by Dependabot'],
-    [{ 'app-id': 'other' }, 'Inputs `client-id` and `app-id` are the same setting under two names and were given different values; set only `client-id`.'],
-    [{ 'app-secret': 'other-secret' }, 'Inputs `client-secret` and `app-secret` are the same setting under two names and were given different values'],
+    [
+      { 'client-id': '' },
+      'Input `client-id` is required (the client ID of the Run:ai service account, access key or application; `app-id` is accepted as an alias) but is empty. Repository secrets are not passed to workflows triggered from forks or by Dependabot'
+    ],
+    [
+      { 'client-secret': '' },
+      'Input `client-secret` is required (the secret of that client; `app-secret` is accepted as an alias) but is empty. Repository secrets are not passed to workflows triggered from forks or by Dependabot'
+    ],
+    [
+      { 'app-id': 'other' },
+      'Inputs `client-id` and `app-id` are the same setting under two names and were given different values; set only `client-id`.'
+    ],
+    [
+      { 'app-secret': 'other-secret' },
+      'Inputs `client-secret` and `app-secret` are the same setting under two names and were given different values'
+    ],
     [{ 'api-version': 'v3' }, 'Input `api-version` must be one of auto, v2, v1, v1-app-token; got "v3".'],
     [{ 'export-env': 'yes' }, 'Input `export-env` must be true or false; got "yes".'],
     [{ 'insecure-skip-tls-verify': '1' }, 'Input `insecure-skip-tls-verify` must be true or false; got "1".'],

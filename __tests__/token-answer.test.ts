@@ -4,7 +4,9 @@ import { jsonAnswer, textAnswer } from './helpers/fakes.js'
 
 describe('interpretAnswer', () => {
   it('reads a v2 OAuth2 answer with its other tokens', () => {
-    expect(interpretAnswer(jsonAnswer(200, { access_token: 'AT', token_type: 'Bearer', expires_in: 3600, refresh_token: 'RT', id_token: 'IT' }))).toEqual({
+    expect(
+      interpretAnswer(jsonAnswer(200, { access_token: 'AT', token_type: 'Bearer', expires_in: 3600, refresh_token: 'RT', id_token: 'IT' }))
+    ).toEqual({
       kind: 'token',
       grant: { accessToken: 'AT', otherTokens: ['RT', 'IT'], expiresInSeconds: 3600 }
     })
@@ -18,21 +20,35 @@ describe('interpretAnswer', () => {
   })
 
   it('leaves the expiry out when the answer has none or a nonsensical one', () => {
-    expect(interpretAnswer(jsonAnswer(200, { accessToken: 'AT' }))).toEqual({ kind: 'token', grant: { accessToken: 'AT', otherTokens: [] } })
-    expect(interpretAnswer(jsonAnswer(200, { accessToken: 'AT', expiresIn: -5 }))).toEqual({ kind: 'token', grant: { accessToken: 'AT', otherTokens: [] } })
+    expect(interpretAnswer(jsonAnswer(200, { accessToken: 'AT' }))).toEqual({
+      kind: 'token',
+      grant: { accessToken: 'AT', otherTokens: [] }
+    })
+    expect(interpretAnswer(jsonAnswer(200, { accessToken: 'AT', expiresIn: -5 }))).toEqual({
+      kind: 'token',
+      grant: { accessToken: 'AT', otherTokens: [] }
+    })
   })
 
-  it.each([
-    [{ token_type: 'Bearer' }],
-    [{ access_token: '' }],
-    [{ access_token: 42 }],
-    [{ accessToken: null }]
-  ])('a 200 without a usable token is not a token: %j', (body) => {
-    expect(interpretAnswer(jsonAnswer(200, body))).toEqual({ kind: 'other', status: 200, detail: 'HTTP 200 without an access token in the answer', json: true, success: true })
-  })
+  it.each([[{ token_type: 'Bearer' }], [{ access_token: '' }], [{ access_token: 42 }], [{ accessToken: null }]])(
+    'a 200 without a usable token is not a token: %j',
+    (body) => {
+      expect(interpretAnswer(jsonAnswer(200, body))).toEqual({
+        kind: 'other',
+        status: 200,
+        detail: 'HTTP 200 without an access token in the answer',
+        json: true,
+        success: true
+      })
+    }
+  )
 
   it('a body that is not an object is not JSON for us', () => {
-    expect(interpretAnswer(jsonAnswer(200, ['access_token']))).toMatchObject({ kind: 'other', detail: 'HTTP 200 with a body that is not JSON', json: false })
+    expect(interpretAnswer(jsonAnswer(200, ['access_token']))).toMatchObject({
+      kind: 'other',
+      detail: 'HTTP 200 with a body that is not JSON',
+      json: false
+    })
     expect(interpretAnswer(textAnswer(200, '{"access_token": "eyJ', 'application/json'))).toMatchObject({ kind: 'other', json: false })
   })
 
@@ -60,7 +76,10 @@ describe('interpretAnswer', () => {
   })
 
   it.each([429, 500, 502, 503, 504])('%i is transient', (status) => {
-    expect(interpretAnswer(jsonAnswer(status, { code: status, message: 'Please try again in few minutes.' }))).toMatchObject({ kind: 'transient', status })
+    expect(interpretAnswer(jsonAnswer(status, { code: status, message: 'Please try again in few minutes.' }))).toMatchObject({
+      kind: 'transient',
+      status
+    })
   })
 
   it.each([301, 302, 303, 307, 308])('%i is a redirect with its location', (status) => {
@@ -74,10 +93,19 @@ describe('interpretAnswer', () => {
 
   it('an HTML page is a web page, by content type or by its first character', () => {
     expect(interpretAnswer(textAnswer(200, '<!doctype html><html></html>', 'text/html'))).toMatchObject({ kind: 'web-page', status: 200 })
-    expect(interpretAnswer(textAnswer(404, '  <html><body>Not found</body></html>', 'text/plain'))).toMatchObject({ kind: 'web-page', status: 404 })
+    expect(interpretAnswer(textAnswer(404, '  <html><body>Not found</body></html>', 'text/plain'))).toMatchObject({
+      kind: 'web-page',
+      status: 404
+    })
   })
 
   it('404 with plain text is "other", not JSON', () => {
-    expect(interpretAnswer(textAnswer(404, '404 page not found'))).toEqual({ kind: 'other', status: 404, detail: 'HTTP 404 with a body that is not JSON', json: false, success: false })
+    expect(interpretAnswer(textAnswer(404, '404 page not found'))).toEqual({
+      kind: 'other',
+      status: 404,
+      detail: 'HTTP 404 with a body that is not JSON',
+      json: false,
+      success: false
+    })
   })
 })

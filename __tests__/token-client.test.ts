@@ -41,8 +41,17 @@ describe('requestToken: each api-version sends its request', () => {
     const h = harness([v2Token], { apiVersion: 'v2' })
     await expect(h.result).resolves.toEqual({ accessToken: 'tok-v2', otherTokens: ['id-v2'], expiresInSeconds: 3600, generation: 'v2' })
     const [request] = h.send.requests
-    expect(request).toMatchObject({ url: `${BASE}/api/v2/token`, contentType: 'application/x-www-form-urlencoded', userAgent: USER_AGENT, timeoutMs: 30_000 })
-    expect(Object.fromEntries(new URLSearchParams(request?.body))).toEqual({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET })
+    expect(request).toMatchObject({
+      url: `${BASE}/api/v2/token`,
+      contentType: 'application/x-www-form-urlencoded',
+      userAgent: USER_AGENT,
+      timeoutMs: 30_000
+    })
+    expect(Object.fromEntries(new URLSearchParams(request?.body))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: CLIENT_ID,
+      client_secret: SECRET
+    })
   })
 
   it('v1: JSON client_credentials to /api/v1/token', async () => {
@@ -50,7 +59,11 @@ describe('requestToken: each api-version sends its request', () => {
     await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1', generation: 'v1' })
     expect(h.send.requests[0]?.url).toBe(`${BASE}/api/v1/token`)
     expect(h.send.requests[0]?.contentType).toBe('application/json')
-    expect(JSON.parse(h.send.requests[0]?.body ?? '')).toEqual({ grantType: 'client_credentials', clientId: CLIENT_ID, clientSecret: SECRET })
+    expect(JSON.parse(h.send.requests[0]?.body ?? '')).toEqual({
+      grantType: 'client_credentials',
+      clientId: CLIENT_ID,
+      clientSecret: SECRET
+    })
   })
 
   it('v1-app-token: JSON app_token with AppId/AppSecret', async () => {
@@ -201,8 +214,12 @@ describe('requestToken: retries', () => {
   })
 
   it('does not retry a certificate problem', async () => {
-    const h = harness([new TransportError('the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).', false, true)])
-    await expect(h.result).rejects.toThrow(`Could not get a Run:ai token from ${BASE}/api/v2/token: the TLS certificate of runai.example.com could not be verified`)
+    const h = harness([
+      new TransportError('the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).', false, true)
+    ])
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token from ${BASE}/api/v2/token: the TLS certificate of runai.example.com could not be verified`
+    )
     expect(h.send.requests).toHaveLength(1)
   })
 })

@@ -31588,8 +31588,8 @@ function parseInputs(read) {
     };
     return {
         baseUrl: normalizeBaseUrl(get(Input.url)),
-        clientId: aliased(get, Input.clientId, Input.appId, 'client ID of the Run:ai service account, access key or application'),
-        clientSecret: aliased(get, Input.clientSecret, Input.appSecret, 'its secret'),
+        clientId: aliased(get, Input.clientId, Input.appId, 'the client ID of the Run:ai service account, access key or application'),
+        clientSecret: aliased(get, Input.clientSecret, Input.appSecret, 'the secret of that client'),
         apiVersion: parseApiVersion(get(Input.apiVersion)),
         exportEnv: parseBoolean(Input.exportEnv, get(Input.exportEnv)),
         envName: parseEnvName(get(Input.envName)),
@@ -31609,7 +31609,7 @@ function aliased(get, name, alias, what) {
     }
     const chosen = value !== '' ? value : aliasValue;
     if (chosen === '') {
-        throw new InputError(`Input \`${name}\` is required (the ${what}; \`${alias}\` is accepted as an alias) but is empty. ${SECRETS_HINT}`);
+        throw new InputError(`Input \`${name}\` is required (${what}; \`${alias}\` is accepted as an alias) but is empty. ${SECRETS_HINT}`);
     }
     return chosen;
 }
@@ -31671,6 +31671,8 @@ function parseRetryAfter(value, nowMs) {
     const text = value.trim();
     if (/^\d+$/.test(text))
         return Number(text) * 1000;
+    if (!/GMT$/i.test(text))
+        return undefined; // HTTP dates end in GMT; Date.parse would take "-1" as a year
     const date = Date.parse(text);
     return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
@@ -32079,7 +32081,7 @@ async function post(request, trust) {
         return await exchange(isHttps ? external_node_https_namespaceObject.request : external_node_http_.request, options, request.body, target.host, controller);
     }
     catch (error) {
-        throw controller.signal.aborted ? controller.signal.reason : classify(error, target.host);
+        throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host);
     }
     finally {
         clearTimeout(timer);
@@ -32121,7 +32123,8 @@ function exchange(send, options, body, hostLabel, controller) {
 function headerText(value) {
     return Array.isArray(value) ? value[0] : value;
 }
-function classify(error, hostLabel) {
+/** Turns a Node request error into a sentence for the user, and says whether retrying may help. */
+function classifyRequestError(error, hostLabel) {
     if (error instanceof TransportError)
         return error;
     const err = error;
@@ -32199,12 +32202,15 @@ function handOn(core, config, issued, expiry) {
     if (config.exportEnv)
         core.exportVariable(config.envName, issued.accessToken);
     const until = expiry === undefined ? '' : `, valid until ${expiry.expiresAt}`;
-    const where = config.exportEnv ? ` Later steps find it in $${config.envName} and in the step output \`token\`.` : ' It is in the step output `token`.';
+    const where = config.exportEnv
+        ? ` Later steps find it in $${config.envName} and in the step output \`token\`.`
+        : ' It is in the step output `token`.';
     core.info(`Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`);
 }
 function summaryLine(config, issued, expiry) {
-    const cell = (text) => text.replace(/[|`<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-    return `Run:ai token for \`${cell(config.clientId)}\` from ${cell(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`;
+    // The client ID is user text going into Markdown: keep it from forming links, HTML or code.
+    const plain = (text) => text.replace(/[\\`*_[\]<>|]/g, (c) => `&#${c.charCodeAt(0)};`);
+    return `Run:ai token for client ${plain(config.clientId)} from ${config.baseUrl} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`;
 }
 function failureMessage(error) {
     if (error instanceof ActionError)

@@ -24,17 +24,23 @@ export function normalizeBaseUrl(raw: string): string {
   try {
     url = new URL(withScheme)
   } catch {
-    throw new InputError(`Input \`url\` is not a valid URL: "${safeEcho(text)}". Set it to the Run:ai control-plane address, for example https://mycompany.run.ai.`)
+    throw new InputError(
+      `Input \`url\` is not a valid URL: "${safeEcho(text)}". Set it to the Run:ai control-plane address, for example https://mycompany.run.ai.`
+    )
   }
   if (url.username !== '' || url.password !== '') {
     // Never echo the value: the part before @ is a credential.
-    throw new InputError('Input `url` must not carry credentials (user:password@host). Pass the client ID and secret as `client-id` and `client-secret`.')
+    throw new InputError(
+      'Input `url` must not carry credentials (user:password@host). Pass the client ID and secret as `client-id` and `client-secret`.'
+    )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InputError(`Input \`url\` must be an https:// address; "${url.protocol}" is not supported.`)
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new InputError(`Input \`url\` uses plain http:// for ${url.hostname}, which would send the client secret unencrypted. Use https:// (plain http is allowed only for loopback hosts, for local testing).`)
+    throw new InputError(
+      `Input \`url\` uses plain http:// for ${url.hostname}, which would send the client secret unencrypted. Use https:// (plain http is allowed only for loopback hosts, for local testing).`
+    )
   }
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
     throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.')

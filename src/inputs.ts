@@ -53,7 +53,9 @@ function aliased(get: (name: InputName) => string, name: InputName, alias: Input
   const value = get(name)
   const aliasValue = get(alias)
   if (value !== '' && aliasValue !== '' && value !== aliasValue) {
-    throw new InputError(`Inputs \`${name}\` and \`${alias}\` are the same setting under two names and were given different values; set only \`${name}\`.`)
+    throw new InputError(
+      `Inputs \`${name}\` and \`${alias}\` are the same setting under two names and were given different values; set only \`${name}\`.`
+    )
   }
   const chosen = value !== '' ? value : aliasValue
   if (chosen === '') {
@@ -86,11 +88,15 @@ function parsePositiveInteger(name: InputName, value: string, max: number): numb
 
 function parseEnvName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
-    throw new InputError(`Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`)
+    throw new InputError(
+      `Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`
+    )
   }
   // GitHub refuses to set GITHUB_* variables, and NODE_OPTIONS would be read by every later Node step.
   if (/^GITHUB_/i.test(value) || /^NODE_OPTIONS$/i.test(value)) {
-    throw new InputError(`Input \`${Input.envName}\` must not be ${value}: GitHub reserves GITHUB_* names and NODE_OPTIONS changes how later Node steps start. Use a name such as RUNAI_TOKEN.`)
+    throw new InputError(
+      `Input \`${Input.envName}\` must not be ${value}: GitHub reserves GITHUB_* names and NODE_OPTIONS changes how later Node steps start. Use a name such as RUNAI_TOKEN.`
+    )
   }
   return value
 }

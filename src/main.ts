@@ -45,7 +45,9 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     }
     const config = parseInputs(read)
     if (config.insecureSkipTlsVerify) {
-      core.warning('insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.')
+      core.warning(
+        'insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.'
+      )
     }
     const trust: TlsTrust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify }
     const ca = trustedAuthorities(config.caCertificate, deps.env)
@@ -70,13 +72,16 @@ function handOn(core: ActionCore, config: ActionConfig, issued: IssuedToken, exp
   core.setOutput(Output.url, config.baseUrl)
   if (config.exportEnv) core.exportVariable(config.envName, issued.accessToken)
   const until = expiry === undefined ? '' : `, valid until ${expiry.expiresAt}`
-  const where = config.exportEnv ? ` Later steps find it in $${config.envName} and in the step output \`token\`.` : ' It is in the step output `token`.'
+  const where = config.exportEnv
+    ? ` Later steps find it in $${config.envName} and in the step output \`token\`.`
+    : ' It is in the step output `token`.'
   core.info(`Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`)
 }
 
 function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
-  const cell = (text: string): string => text.replace(/[|`<>]/g, (c) => `&#${c.charCodeAt(0)};`)
-  return `Run:ai token for \`${cell(config.clientId)}\` from ${cell(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
+  // The client ID is user text going into Markdown: keep it from forming links, HTML or code.
+  const plain = (text: string): string => text.replace(/[\\`*_[\]<>|]/g, (c) => `&#${c.charCodeAt(0)};`)
+  return `Run:ai token for client ${plain(config.clientId)} from ${config.baseUrl} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
 }
 
 function failureMessage(error: unknown): string {

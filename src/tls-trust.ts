@@ -29,19 +29,25 @@ export function parseCaInput(caInput: string, readFile: ReadTextFile = readUtf8)
       pem = readFile(caInput)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-      throw new InputError(`Input \`${Input.caCertificate}\` is neither PEM text (-----BEGIN CERTIFICATE-----…) nor a readable file: cannot read "${caInput.slice(0, 200)}" (${code}).`)
+      throw new InputError(
+        `Input \`${Input.caCertificate}\` is neither PEM text (-----BEGIN CERTIFICATE-----…) nor a readable file: cannot read "${caInput.slice(0, 200)}" (${code}).`
+      )
     }
     source = `the file "${caInput.slice(0, 200)}"`
   }
   const blocks = pem.match(PEM_CERTIFICATE) ?? []
   if (blocks.length === 0) {
-    throw new InputError(`Input \`${Input.caCertificate}\`: ${source} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`)
+    throw new InputError(
+      `Input \`${Input.caCertificate}\`: ${source} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`
+    )
   }
   blocks.forEach((block, index) => {
     try {
       new X509Certificate(block)
     } catch {
-      throw new InputError(`Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.`)
+      throw new InputError(
+        `Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.`
+      )
     }
   })
   return blocks

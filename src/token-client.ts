@@ -107,7 +107,9 @@ async function sendWithRetries(
     }
     const delay = retryDelayMs(attempt, retryAfterMs, () => clock.random())
     if (clock.now() + delay >= deadline) {
-      throw new ActionError(`${givingUp}. \`timeout-seconds\` (${settings.timeoutMs / 1000}) leaves no time for another attempt; check that \`url\` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY) or raise \`timeout-seconds\`.`)
+      throw new ActionError(
+        `${givingUp}. \`timeout-seconds\` (${settings.timeoutMs / 1000}) leaves no time for another attempt; check that \`url\` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY) or raise \`timeout-seconds\`.`
+      )
     }
     deps.debug(`Attempt ${attempt} of ${settings.maxAttempts} at ${endpoint} failed with ${problem}; retrying in ${delay} ms.`)
     await clock.sleep(delay)
@@ -133,7 +135,8 @@ function describeRefusals(refusals: Refusal[], settings: TokenClientSettings): s
     return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(' and ')} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`
   }
   const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join('; ')
-  const credentialsJudged = last !== undefined && (last.kind === 'oauth-error' || (last.kind === 'other' && last.json && [400, 401, 403].includes(last.status)))
+  const credentialsJudged =
+    last !== undefined && (last.kind === 'oauth-error' || (last.kind === 'other' && last.json && [400, 401, 403].includes(last.status)))
   if (credentialsJudged) {
     const oldServerHint = settings.apiVersion === 'v1' ? ' Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.' : ''
     return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`

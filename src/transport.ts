@@ -87,7 +87,7 @@ async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> 
     }
     return await exchange(isHttps ? https.request : http.request, options, request.body, target.host, controller)
   } catch (error) {
-    throw controller.signal.aborted ? controller.signal.reason : classify(error, target.host)
+    throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host)
   } finally {
     clearTimeout(timer)
   }
@@ -107,7 +107,12 @@ function exchange(
       res.on('data', (chunk: Buffer) => {
         size += chunk.length
         if (size > MAX_ANSWER_BYTES) {
-          controller.abort(new TransportError(`the answer from ${hostLabel} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`, false))
+          controller.abort(
+            new TransportError(
+              `the answer from ${hostLabel} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`,
+              false
+            )
+          )
           return
         }
         chunks.push(chunk)
@@ -137,7 +142,8 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
-function classify(error: unknown, hostLabel: string): TransportError {
+/** Turns a Node request error into a sentence for the user, and says whether retrying may help. */
+export function classifyRequestError(error: unknown, hostLabel: string): TransportError {
   if (error instanceof TransportError) return error
   const err = error as NodeJS.ErrnoException
   const code = err.code ?? ''

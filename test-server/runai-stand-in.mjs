@@ -18,6 +18,10 @@ export const GENERATIONS = {
 export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret-DO-NOT-USE' }
 
 /**
+ * @typedef {{method: string, path: string, headers: import('node:http').IncomingHttpHeaders, body: string, at: number}} RecordedRequest
+ */
+
+/**
  * @typedef {object} Faults
  * @property {number} [failFirst]          answer the first N token requests with `failWith`
  * @property {'503'|'reset'} [failWith]    503 with a v1 error body, or a connection reset
@@ -47,8 +51,8 @@ export async function startStandIn(options = {}) {
   const ttl = options.tokenTtlSeconds ?? 3600
   const state = {
     faults: { ...(options.faults ?? {}) },
-    /** @type {object[]} */ requests: [],
-    tokensIssued: [],
+    /** @type {RecordedRequest[]} */ requests: [],
+    /** @type {string[]} */ tokensIssued: [],
     tokenRequests: 0,
     earlyRetries: 0,
     /** client id -> time before which a retry is too early (from our Retry-After) */
@@ -74,7 +78,13 @@ export async function startStandIn(options = {}) {
       state.hanging.add(res)
       return
     }
-    if (faults.html) return send(res, 200, '<!doctype html><html><head><title>Run:ai</title></head><body><div id="root"></div></body></html>', 'text/html; charset=utf-8')
+    if (faults.html)
+      return send(
+        res,
+        200,
+        '<!doctype html><html><head><title>Run:ai</title></head><body><div id="root"></div></body></html>',
+        'text/html; charset=utf-8'
+      )
     if (faults.redirect) {
       res.writeHead(faults.redirect.status, { Location: faults.redirect.location, 'Content-Length': 0 })
       return res.end()
@@ -91,7 +101,13 @@ export async function startStandIn(options = {}) {
     }
     if (faults.badAnswer === 'no-token') return json(res, 200, { token_type: 'Bearer', expires_in: ttl })
     if (faults.badAnswer === 'malformed') return send(res, 200, '{"access_token": "eyJhbGciOi', 'application/json')
-    if (faults.badAnswer === 'huge') return send(res, 200, JSON.stringify({ padding: 'x'.repeat(5 * 1024 * 1024), access_token: issueToken('huge').token }), 'application/json')
+    if (faults.badAnswer === 'huge')
+      return send(
+        res,
+        200,
+        JSON.stringify({ padding: 'x'.repeat(5 * 1024 * 1024), access_token: issueToken('huge').token }),
+        'application/json'
+      )
     if (faults.badAnswer === 'truncated') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 4096 })
       res.write('{"access_token": "eyJ')
@@ -127,7 +143,10 @@ export async function startStandIn(options = {}) {
     }
     const form = new URLSearchParams(body)
     if (form.get('grant_type') !== 'client_credentials') {
-      return json(res, 400, { error: 'unsupported_grant_type', error_description: `grant_type ${form.get('grant_type')} is not supported here` })
+      return json(res, 400, {
+        error: 'unsupported_grant_type',
+        error_description: `grant_type ${form.get('grant_type')} is not supported here`
+      })
     }
     const id = form.get('client_id') ?? ''
     if (clients.get(id) === undefined || clients.get(id) !== form.get('client_secret')) {
@@ -147,7 +166,11 @@ export async function startStandIn(options = {}) {
     }
     const grant = fields.granttype
     if (!generation.v1Grants.includes(grant)) {
-      return json(res, 400, { code: 400, message: `Bad request - grantType ${grant} is not supported`, details: `supported: ${generation.v1Grants.join(', ')}` })
+      return json(res, 400, {
+        code: 400,
+        message: `Bad request - grantType ${grant} is not supported`,
+        details: `supported: ${generation.v1Grants.join(', ')}`
+      })
     }
     const id = grant === 'app_token' ? fields.appid : fields.clientid
     const secret = grant === 'app_token' ? fields.appsecret : fields.clientsecret

@@ -1,0 +1,62 @@
+// Makes a throw-away certificate authority and a server certificate it signed, with the openssl
+// command line, for the TLS tests and the stand-in. Nothing here is ever trusted outside a test.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * @param {string[]} dnsNames  names the server certificate is valid for (127.0.0.1 and ::1 are always added)
+ * @returns {{dir: string, caCert: string, caCertPath: string, key: string, cert: string}}
+ */
+export function createTestCa(dnsNames = ['localhost']) {
+  const dir = mkdtempSync(join(tmpdir(), 'runai-test-ca-'))
+  const path = (name) => join(dir, name)
+  const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    path('ca.key'),
+    '-out',
+    path('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=runai-token-action test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign'
+  )
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', `/CN=${dnsNames[0]}`)
+  const altNames = [...dnsNames.map((n) => `DNS:${n}`), 'IP:127.0.0.1', 'IP:::1'].join(',')
+  writeFileSync(path('server.ext'), `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`)
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    path('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    path('server.ext')
+  )
+  return {
+    dir,
+    caCert: readFileSync(path('ca.pem'), 'utf8'),
+    caCertPath: path('ca.pem'),
+    key: readFileSync(path('server.key'), 'utf8'),
+    cert: readFileSync(path('server.pem'), 'utf8')
+  }
+}
