@@ -187,7 +187,7 @@ describe('requestToken: retries', () => {
   it('gives up after max-attempts and says what failed last', async () => {
     const h = harness([unavailable, unavailable, unavailable], { maxAttempts: 3 })
     await expect(h.result).rejects.toThrow(
-      `Could not get a Run:ai token from ${BASE}/api/v2/token after 3 attempt(s) in 2 s; the last one failed with HTTP 503: Please try again in few minutes.. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`
+      `Could not get a Run:ai token from ${BASE}/api/v2/token after 3 attempt(s) in 2 s; the last one failed with HTTP 503: Please try again in few minutes. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`
     )
     expect(h.send.requests).toHaveLength(3)
   })

@@ -31914,7 +31914,7 @@ async function sendWithRetries(endpoint, contentType, body, generation, settings
             problem = error.message;
         }
         const spentSeconds = Math.round((settings.timeoutMs - (deadline - clock.now())) / 1000);
-        const givingUp = `Could not get a Run:ai token from ${endpoint} after ${attempt} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`;
+        const givingUp = `Could not get a Run:ai token from ${endpoint} after ${attempt} attempt(s) in ${spentSeconds} s; the last one failed with ${problem.replace(/\.+$/, '')}`;
         if (attempt >= settings.maxAttempts) {
             throw new ActionError(`${givingUp}. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`);
         }
@@ -32049,13 +32049,14 @@ async function post(request, trust) {
     const controller = new AbortController();
     const timedOut = new TransportError(`no answer from ${target.host} within ${Math.ceil(request.timeoutMs / 1000)} s.`, true);
     const timer = setTimeout(() => controller.abort(timedOut), request.timeoutMs);
+    let tunnel;
     try {
         const isHttps = target.protocol === 'https:';
         const port = Number(target.port || (isHttps ? 443 : 80));
         const host = target.hostname.replace(/^\[|\]$/g, '');
         // Plain http is only allowed for loopback, which @actions/http-client never proxies.
         const proxy = isHttps ? getProxyUrl(target) : undefined;
-        const tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal);
+        tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal);
         const tlsOptions = {
             rejectUnauthorized: !trust.insecureSkipTlsVerify,
             ...(trust.ca === undefined ? {} : { ca: trust.ca }),
@@ -32067,7 +32068,6 @@ async function post(request, trust) {
             port,
             path: target.pathname,
             method: 'POST',
-            agent: false,
             signal: controller.signal,
             headers: {
                 'Content-Type': request.contentType,
@@ -32076,7 +32076,9 @@ async function post(request, trust) {
                 'User-Agent': request.userAgent
             },
             ...(isHttps ? tlsOptions : {}),
-            ...(tunnel === undefined ? {} : { createConnection: () => external_node_tls_.connect({ ...tlsOptions, socket: tunnel }) })
+            // No pooled connections: one request per socket, closed when answered, so the process can exit.
+            // Node only uses createConnection when no agent is given, so the tunnel case leaves agent out.
+            ...(tunnel === undefined ? { agent: false } : { createConnection: () => external_node_tls_.connect({ ...tlsOptions, socket: tunnel }) })
         };
         return await exchange(isHttps ? external_node_https_namespaceObject.request : external_node_http_.request, options, request.body, target.host, controller);
     }
@@ -32085,6 +32087,7 @@ async function post(request, trust) {
     }
     finally {
         clearTimeout(timer);
+        tunnel?.destroy();
     }
 }
 function exchange(send, options, body, hostLabel, controller) {

@@ -101,7 +101,7 @@ async function sendWithRetries(
       problem = error.message
     }
     const spentSeconds = Math.round((settings.timeoutMs - (deadline - clock.now())) / 1000)
-    const givingUp = `Could not get a Run:ai token from ${endpoint} after ${attempt} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`
+    const givingUp = `Could not get a Run:ai token from ${endpoint} after ${attempt} attempt(s) in ${spentSeconds} s; the last one failed with ${problem.replace(/\.+$/, '')}`
     if (attempt >= settings.maxAttempts) {
       throw new ActionError(`${givingUp}. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`)
     }

@@ -56,13 +56,14 @@ async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> 
   const controller = new AbortController()
   const timedOut = new TransportError(`no answer from ${target.host} within ${Math.ceil(request.timeoutMs / 1000)} s.`, true)
   const timer = setTimeout(() => controller.abort(timedOut), request.timeoutMs)
+  let tunnel: Socket | undefined
   try {
     const isHttps = target.protocol === 'https:'
     const port = Number(target.port || (isHttps ? 443 : 80))
     const host = target.hostname.replace(/^\[|\]$/g, '')
     // Plain http is only allowed for loopback, which @actions/http-client never proxies.
     const proxy = isHttps ? getProxyUrl(target) : undefined
-    const tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal)
+    tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal)
     const tlsOptions: tls.ConnectionOptions = {
       rejectUnauthorized: !trust.insecureSkipTlsVerify,
       ...(trust.ca === undefined ? {} : { ca: trust.ca }),
@@ -74,7 +75,6 @@ async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> 
       port,
       path: target.pathname,
       method: 'POST',
-      agent: false,
       signal: controller.signal,
       headers: {
         'Content-Type': request.contentType,
@@ -83,13 +83,16 @@ async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> 
         'User-Agent': request.userAgent
       },
       ...(isHttps ? tlsOptions : {}),
-      ...(tunnel === undefined ? {} : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) as Socket })
+      // No pooled connections: one request per socket, closed when answered, so the process can exit.
+      // Node only uses createConnection when no agent is given, so the tunnel case leaves agent out.
+      ...(tunnel === undefined ? { agent: false } : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) as Socket })
     }
     return await exchange(isHttps ? https.request : http.request, options, request.body, target.host, controller)
   } catch (error) {
     throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host)
   } finally {
     clearTimeout(timer)
+    tunnel?.destroy()
   }
 }
 

@@ -43,6 +43,7 @@ export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret-
  * @param {{key: string, cert: string}} [options.tls]
  * @param {number} [options.port]
  * @param {string} [options.host]
+ * @param {string} [options.pathPrefix]  serve the API below this prefix, as a control plane behind a path
  */
 export async function startStandIn(options = {}) {
   const generation = GENERATIONS[options.generation ?? 'latest']
@@ -70,7 +71,9 @@ export async function startStandIn(options = {}) {
 
   function answer(req, res, body) {
     const at = Date.now()
-    const path = (req.url ?? '/').split('?')[0]
+    const fullPath = (req.url ?? '/').split('?')[0] ?? '/'
+    const prefix = options.pathPrefix ?? ''
+    const path = fullPath.startsWith(`${prefix}/`) ? fullPath.slice(prefix.length) : `(outside ${prefix || '/'}) ${fullPath}`
     const record = { method: req.method, path, headers: req.headers, body, at }
     state.requests.push(record)
     const faults = state.faults
