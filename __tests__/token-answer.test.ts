@@ -43,6 +43,16 @@ describe('interpretAnswer', () => {
     }
   )
 
+  it.each(['two words', 'line\nbreak', 'tab\there', 'ünïcode'])('a token that cannot go into a header is refused: %j', (token) => {
+    expect(interpretAnswer(jsonAnswer(200, { access_token: token }))).toEqual({
+      kind: 'other',
+      status: 200,
+      detail: 'HTTP 200 with an access token that is not printable ASCII',
+      json: true,
+      success: true
+    })
+  })
+
   it('a body that is not an object is not JSON for us', () => {
     expect(interpretAnswer(jsonAnswer(200, ['access_token']))).toMatchObject({
       kind: 'other',

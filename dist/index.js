@@ -31745,6 +31745,7 @@ const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken'];
 const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken'];
 const EXPIRES_IN_KEYS = ['expires_in', 'expiresin'];
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
 function interpretAnswer(answer) {
     const { status } = answer;
     const fields = parseJsonObject(answer.body);
@@ -31766,6 +31767,10 @@ function interpretAnswer(answer) {
         const accessToken = stringField(fields, ACCESS_TOKEN_KEYS);
         if (accessToken === undefined) {
             return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true, success: true };
+        }
+        // It goes into an Authorization header later: printable ASCII without spaces, as RFC 6750 needs.
+        if (!BEARER_TOKEN.test(accessToken)) {
+            return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true, success: true };
         }
         const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t) => t !== undefined);
         const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS);
@@ -32166,6 +32171,9 @@ async function run(deps = defaultDeps) {
         secrets.push(value);
         core.setSecret(value);
     };
+    // Server text reaches the log lines; a server that echoes the secret must not get it printed.
+    const info = (message) => core.info(redact(message, secrets));
+    const debug = (message) => core.debug(redact(message, secrets));
     try {
         const read = (name) => core.getInput(name);
         // Masked before anything else runs, under whichever name the secret came.
@@ -32182,8 +32190,8 @@ async function run(deps = defaultDeps) {
         const ca = trustedAuthorities(config.caCertificate, deps.env);
         if (ca !== undefined)
             trust.ca = ca;
-        core.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
-        const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info: core.info, debug: core.debug });
+        debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
+        const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug });
         const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now());
         handOn(core, config, issued, expiry);
         if (config.jobSummary)
@@ -32192,7 +32200,7 @@ async function run(deps = defaultDeps) {
     catch (error) {
         core.setFailed(redact(failureMessage(error), secrets));
         if (error instanceof Error && error.stack !== undefined && core.isDebug())
-            core.debug(redact(error.stack, secrets));
+            debug(error.stack);
     }
 }
 /** Outputs first, then the environment variable: the token is already masked by requestToken. */

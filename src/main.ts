@@ -36,6 +36,9 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     secrets.push(value)
     core.setSecret(value)
   }
+  // Server text reaches the log lines; a server that echoes the secret must not get it printed.
+  const info = (message: string): void => core.info(redact(message, secrets))
+  const debug = (message: string): void => core.debug(redact(message, secrets))
   try {
     const read = (name: InputName): string => core.getInput(name)
     // Masked before anything else runs, under whichever name the secret came.
@@ -52,14 +55,14 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     const trust: TlsTrust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify }
     const ca = trustedAuthorities(config.caCertificate, deps.env)
     if (ca !== undefined) trust.ca = ca
-    core.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
-    const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info: core.info, debug: core.debug })
+    debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
+    const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug })
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())
     handOn(core, config, issued, expiry)
     if (config.jobSummary) await core.appendSummary(summaryLine(config, issued, expiry))
   } catch (error) {
     core.setFailed(redact(failureMessage(error), secrets))
-    if (error instanceof Error && error.stack !== undefined && core.isDebug()) core.debug(redact(error.stack, secrets))
+    if (error instanceof Error && error.stack !== undefined && core.isDebug()) debug(error.stack)
   }
 }
 

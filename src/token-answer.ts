@@ -39,6 +39,7 @@ const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504])
 const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken']
 const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken']
 const EXPIRES_IN_KEYS = ['expires_in', 'expiresin']
+const BEARER_TOKEN = /^[\x21-\x7e]+$/
 
 export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
   const { status } = answer
@@ -62,6 +63,10 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
     const accessToken = stringField(fields, ACCESS_TOKEN_KEYS)
     if (accessToken === undefined) {
       return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true, success: true }
+    }
+    // It goes into an Authorization header later: printable ASCII without spaces, as RFC 6750 needs.
+    if (!BEARER_TOKEN.test(accessToken)) {
+      return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true, success: true }
     }
     const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t): t is string => t !== undefined)
     const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS)
