@@ -4,6 +4,7 @@
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { randomBytes } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
 
 /** Which endpoints and grant types each control-plane generation has (see shared/runai-api/README.md). */
 export const GENERATIONS = {
@@ -241,7 +242,7 @@ function send(res, status, body, contentType, headers = {}) {
 }
 
 // Run from the command line (the demo, the e2e workflow): print the URL, serve until killed.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { parseArgs } = await import('node:util')
   const { values } = parseArgs({
     options: {

@@ -28,7 +28,14 @@ export async function runAction(
   const dir = mkdtempSync(join(tmpdir(), 'runai-e2e-'))
   const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_ENV: join(dir, 'env'), GITHUB_STEP_SUMMARY: join(dir, 'summary') }
   for (const file of Object.values(files)) writeFileSync(file, '')
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...files, ...extraEnv }
+  // A clean environment, as on a runner: no proxy or CA settings leak in from this machine.
+  // SYSTEMROOT is needed by Node's networking on Windows.
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...(process.env.SYSTEMROOT ? { SYSTEMROOT: process.env.SYSTEMROOT } : {}),
+    ...files,
+    ...extraEnv
+  }
   for (const [name, value] of Object.entries({ ...DEFAULT_INPUTS, ...inputs })) env[`INPUT_${name.toUpperCase()}`] = value
   const started = Date.now()
   try {
