@@ -1,8 +1,27 @@
 // Bundles src/index.ts into one self-contained file with @vercel/ncc: `node scripts/build.mjs [outDir]`.
 import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
+/**
+ * @actions/core's modules have no import-time side effects, but its package.json does not say so
+ * (actions/toolkit#1436). Webpack then keeps every module core imports, among them the OIDC client
+ * and, behind it, @actions/http-client with all of undici: about 1 MB that every start of the
+ * action would parse and run without ever calling it. Declaring the package side-effect free
+ * before bundling lets ncc drop what the action does not use. Idempotent, and a no-op once a
+ * release of @actions/core declares it itself. BENCHMARKS.md has the numbers.
+ */
+export function declareSideEffectFree(packageName) {
+  const path = fileURLToPath(new URL(`../node_modules/${packageName}/package.json`, import.meta.url))
+  const manifest = JSON.parse(readFileSync(path, 'utf8'))
+  if (manifest.sideEffects === undefined) {
+    manifest.sideEffects = false
+    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+  }
+}
+
 export function build(outDir) {
+  declareSideEffectFree('@actions/core')
   execFileSync(
     process.execPath,
     ['node_modules/@vercel/ncc/dist/ncc/cli.js', 'build', 'src/index.ts', '-o', outDir, '--license', 'licenses.txt', '--quiet'],

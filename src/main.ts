@@ -1,4 +1,4 @@
-import * as actionsCore from '@actions/core'
+import { debug, exportVariable, getInput, info, isDebug, setFailed, setOutput, setSecret, summary, warning } from '@actions/core'
 import { Input, Output, type InputName } from './constants.js'
 import { ActionError, redact } from './errors.js'
 import { tokenExpiry, type TokenExpiry } from './expiry.js'
@@ -10,7 +10,7 @@ import { createTransport, type SendRequest, type TlsTrust } from './transport.js
 
 /** The part of @actions/core the action uses; tests pass a recorder with the same shape. */
 export type ActionCore = Pick<
-  typeof actionsCore,
+  typeof import('@actions/core'),
   'getInput' | 'setSecret' | 'setOutput' | 'exportVariable' | 'setFailed' | 'info' | 'warning' | 'debug' | 'isDebug'
 > & { appendSummary: (markdown: string) => Promise<void> }
 
@@ -22,7 +22,20 @@ export interface RunDeps {
 }
 
 const defaultDeps: RunDeps = {
-  core: { ...actionsCore, appendSummary: async (markdown) => void (await actionsCore.summary.addRaw(markdown, true).write()) },
+  // Named, not spread from a namespace: a spread would use every export of @actions/core and keep
+  // its OIDC client (and undici behind it) in the bundle. See BENCHMARKS.md.
+  core: {
+    getInput,
+    setSecret,
+    setOutput,
+    exportVariable,
+    setFailed,
+    info,
+    warning,
+    debug,
+    isDebug,
+    appendSummary: async (markdown) => void (await summary.addRaw(markdown, true).write())
+  },
   clock: systemClock,
   createSender: createTransport,
   env: process.env
@@ -39,6 +52,7 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
   // Server text reaches the log lines; a server that echoes the secret must not get it printed.
   const info = (message: string): void => core.info(redact(message, secrets))
   const debug = (message: string): void => core.debug(redact(message, secrets))
+  const warning = (message: string): void => core.warning(redact(message, secrets))
   try {
     const read = (name: InputName): string => core.getInput(name)
     // Masked before anything else runs, under whichever name the secret came.
@@ -48,7 +62,7 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     }
     const config = parseInputs(read)
     if (config.insecureSkipTlsVerify) {
-      core.warning(
+      warning(
         'insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.'
       )
     }
@@ -59,7 +73,8 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug })
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())
     handOn(core, config, issued, expiry)
-    if (config.jobSummary) await core.appendSummary(summaryLine(config, issued, expiry))
+    info(successMessage(config, issued, expiry))
+    if (config.jobSummary) await core.appendSummary(redact(summaryLine(config, issued, expiry), secrets))
   } catch (error) {
     core.setFailed(redact(failureMessage(error), secrets))
     if (error instanceof Error && error.stack !== undefined && core.isDebug()) debug(error.stack)
@@ -74,11 +89,14 @@ function handOn(core: ActionCore, config: ActionConfig, issued: IssuedToken, exp
   core.setOutput(Output.apiVersion, issued.generation)
   core.setOutput(Output.url, config.baseUrl)
   if (config.exportEnv) core.exportVariable(config.envName, issued.accessToken)
+}
+
+function successMessage(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
   const until = expiry === undefined ? '' : `, valid until ${expiry.expiresAt}`
   const where = config.exportEnv
     ? ` Later steps find it in $${config.envName} and in the step output \`token\`.`
     : ' It is in the step output `token`.'
-  core.info(`Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`)
+  return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`
 }
 
 function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
