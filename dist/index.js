@@ -1064,13 +1064,15 @@ const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 20_000;
 /**
  * Delay before attempt `attempt + 1` (attempt counts from 1). Full jitter spreads a matrix of jobs
- * that failed together; a server's Retry-After is a floor, with jitter on top so that they do not
- * all return in the same instant.
+ * that failed together. A server's Retry-After already says when to come back: it is the floor,
+ * with at most one base interval of jitter on top, so that a herd does not return in the same
+ * instant but does not wait longer than it was told either.
  */
 function retryDelayMs(attempt, retryAfterMs, random) {
     const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    const jitter = Math.floor(random() * ceiling);
-    return retryAfterMs === undefined ? jitter : retryAfterMs + Math.floor(jitter / 2);
+    if (retryAfterMs === undefined)
+        return Math.floor(random() * ceiling);
+    return retryAfterMs + Math.floor(random() * Math.min(ceiling, BACKOFF_BASE_MS));
 }
 /** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
 function parseRetryAfter(value, nowMs) {
