@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
 
 const { values: options } = parseArgs({
-  options: { rounds: { type: 'string', default: '30' }, out: { type: 'string', default: 'BENCHMARKS.md' } }
+  options: { rounds: { type: 'string', default: '40' }, out: { type: 'string', default: 'BENCHMARKS.md' } }
 })
 const ROUNDS = Number(options.rounds)
 const WARM_UP = 3

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(393);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(678);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 393:
+/***/ 678:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1089,8 +1089,6 @@ function parseRetryAfter(value, nowMs) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:tls"
-const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/tls-trust.ts
@@ -1098,19 +1096,18 @@ const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 
 
 
-
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const readUtf8 = (path) => (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
 /**
- * The certificate authorities to trust when `ca-certificate` is set: Node's roots, the file in
- * NODE_EXTRA_CA_CERTS (which a `ca` option would otherwise drop) and the given ones. Undefined
+ * The certificate authorities to trust besides Node's roots when `ca-certificate` is set: the file
+ * in NODE_EXTRA_CA_CERTS (which a `ca` option would otherwise drop) and the given ones. Undefined
  * when the input is empty, so that Node's default trust store applies unchanged.
  */
-function trustedAuthorities(caInput, env, readFile = readUtf8) {
+function extraAuthorities(caInput, env, readFile = readUtf8) {
     if (caInput === '')
         return undefined;
-    const extra = env.NODE_EXTRA_CA_CERTS ? readOptional(env.NODE_EXTRA_CA_CERTS, readFile) : [];
-    return [...external_node_tls_namespaceObject.rootCertificates, ...extra, ...parseCaInput(caInput, readFile)];
+    const fromEnv = env.NODE_EXTRA_CA_CERTS ? readOptional(env.NODE_EXTRA_CA_CERTS, readFile) : [];
+    return [...fromEnv, ...parseCaInput(caInput, readFile)];
 }
 /** `ca-certificate` is PEM text or the path of a PEM file; either way it must hold valid certificates. */
 function parseCaInput(caInput, readFile = readUtf8) {
@@ -1373,8 +1370,6 @@ function describeRefusals(refusals, settings) {
 
 ;// CONCATENATED MODULE: external "node:http"
 const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
@@ -1471,20 +1466,19 @@ class DecodedURL extends URL {
 ;// CONCATENATED MODULE: ./src/proxy-tunnel.ts
 
 
-
 /**
  * Opens a CONNECT tunnel through an HTTP(S) proxy to `host:port`. TLS to the control plane is then
  * run inside the tunnel by the caller, so the proxy sees neither the secret nor the token, and the
  * caller's CA settings apply end to end.
  */
-function openTunnel(proxy, host, port, signal) {
+async function openTunnel(proxy, host, port, signal) {
     const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const headers = { Host: authority };
     if (proxy.username !== '' || proxy.password !== '') {
         headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`;
     }
     const proxyName = `${proxy.hostname}:${proxy.port || (proxy.protocol === 'https:' ? 443 : 80)}`;
-    const send = proxy.protocol === 'https:' ? external_node_https_namespaceObject.request : external_node_http_namespaceObject.request;
+    const send = proxy.protocol === 'https:' ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
     return new Promise((resolve, reject) => {
         const request = send({
             host: proxy.hostname.replace(/^\[|\]$/g, ''),
@@ -1517,8 +1511,6 @@ function openTunnel(proxy, host, port, signal) {
 }
 
 ;// CONCATENATED MODULE: ./src/transport.ts
-
-
 
 
 
@@ -1563,9 +1555,12 @@ async function post(request, trust) {
         // Plain http is only allowed for loopback, which @actions/http-client never proxies.
         const proxy = isHttps ? getProxyUrl(target) : undefined;
         tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal);
+        // Loaded only when needed: a plain-http run (loopback, for tests and the demo) never uses TLS.
+        const tls = isHttps ? await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 692, 23)) : undefined;
         const tlsOptions = {
             rejectUnauthorized: !trust.insecureSkipTlsVerify,
-            ...(trust.ca === undefined ? {} : { ca: trust.ca }),
+            // A `ca` option replaces Node's roots, so they are put back in front of the extra ones.
+            ...(trust.extraCa === undefined || tls === undefined ? {} : { ca: [...tls.rootCertificates, ...trust.extraCa] }),
             // SNI takes names only, not addresses.
             ...((0,external_node_net_namespaceObject.isIP)(host) === 0 ? { servername: host } : {})
         };
@@ -1584,9 +1579,12 @@ async function post(request, trust) {
             ...(isHttps ? tlsOptions : {}),
             // No pooled connections: one request per socket, closed when answered, so the process can exit.
             // Node only uses createConnection when no agent is given, so the tunnel case leaves agent out.
-            ...(tunnel === undefined ? { agent: false } : { createConnection: () => external_node_tls_namespaceObject.connect({ ...tlsOptions, socket: tunnel }) })
+            ...(tunnel === undefined || tls === undefined
+                ? { agent: false }
+                : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) })
         };
-        return await exchange(isHttps ? external_node_https_namespaceObject.request : external_node_http_namespaceObject.request, options, request.body, target.host, controller);
+        const send = isHttps ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
+        return await exchange(send, options, request.body, target.host, controller);
     }
     catch (error) {
         throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host);
@@ -1702,9 +1700,9 @@ async function run(deps = defaultDeps) {
             warning('insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.');
         }
         const trust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify };
-        const ca = trustedAuthorities(config.caCertificate, deps.env);
-        if (ca !== undefined)
-            trust.ca = ca;
+        const extraCa = extraAuthorities(config.caCertificate, deps.env);
+        if (extraCa !== undefined)
+            trust.extraCa = extraCa;
         debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
         const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug });
         const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now());
@@ -1748,6 +1746,20 @@ function failureMessage(error) {
     return `runai-token-action failed unexpectedly: ${text}. Re-run with debug logging for details, and please report it.`;
 }
 
+
+/***/ }),
+
+/***/ 708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ })
 
@@ -1856,6 +1868,36 @@ function failureMessage(error) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -1871,6 +1913,17 @@ function failureMessage(error) {
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

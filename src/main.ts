@@ -4,7 +4,7 @@ import { ActionError, redact } from './errors.js'
 import { tokenExpiry, type TokenExpiry } from './expiry.js'
 import { parseInputs, type ActionConfig } from './inputs.js'
 import { systemClock, type Clock } from './retry.js'
-import { trustedAuthorities } from './tls-trust.js'
+import { extraAuthorities } from './tls-trust.js'
 import { requestToken, type IssuedToken } from './token-client.js'
 import { createTransport, type SendRequest, type TlsTrust } from './transport.js'
 
@@ -67,8 +67,8 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
       )
     }
     const trust: TlsTrust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify }
-    const ca = trustedAuthorities(config.caCertificate, deps.env)
-    if (ca !== undefined) trust.ca = ca
+    const extraCa = extraAuthorities(config.caCertificate, deps.env)
+    if (extraCa !== undefined) trust.extraCa = extraCa
     debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
     const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug })
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())

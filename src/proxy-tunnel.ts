@@ -1,5 +1,4 @@
 import * as http from 'node:http'
-import * as https from 'node:https'
 import type { Socket } from 'node:net'
 import { TransportError } from './transport-error.js'
 
@@ -8,14 +7,14 @@ import { TransportError } from './transport-error.js'
  * run inside the tunnel by the caller, so the proxy sees neither the secret nor the token, and the
  * caller's CA settings apply end to end.
  */
-export function openTunnel(proxy: URL, host: string, port: number, signal: AbortSignal): Promise<Socket> {
+export async function openTunnel(proxy: URL, host: string, port: number, signal: AbortSignal): Promise<Socket> {
   const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`
   const headers: Record<string, string> = { Host: authority }
   if (proxy.username !== '' || proxy.password !== '') {
     headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`
   }
   const proxyName = `${proxy.hostname}:${proxy.port || (proxy.protocol === 'https:' ? 443 : 80)}`
-  const send = proxy.protocol === 'https:' ? https.request : http.request
+  const send = proxy.protocol === 'https:' ? (await import('node:https')).request : http.request
   return new Promise((resolve, reject) => {
     const request = send({
       host: proxy.hostname.replace(/^\[|\]$/g, ''),

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { rootCertificates } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import { Input } from './constants.js'
 import { InputError } from './errors.js'
@@ -10,14 +9,14 @@ export type ReadTextFile = (path: string) => string
 const readUtf8: ReadTextFile = (path) => readFileSync(path, 'utf8')
 
 /**
- * The certificate authorities to trust when `ca-certificate` is set: Node's roots, the file in
- * NODE_EXTRA_CA_CERTS (which a `ca` option would otherwise drop) and the given ones. Undefined
+ * The certificate authorities to trust besides Node's roots when `ca-certificate` is set: the file
+ * in NODE_EXTRA_CA_CERTS (which a `ca` option would otherwise drop) and the given ones. Undefined
  * when the input is empty, so that Node's default trust store applies unchanged.
  */
-export function trustedAuthorities(caInput: string, env: NodeJS.ProcessEnv, readFile: ReadTextFile = readUtf8): string[] | undefined {
+export function extraAuthorities(caInput: string, env: NodeJS.ProcessEnv, readFile: ReadTextFile = readUtf8): string[] | undefined {
   if (caInput === '') return undefined
-  const extra = env.NODE_EXTRA_CA_CERTS ? readOptional(env.NODE_EXTRA_CA_CERTS, readFile) : []
-  return [...rootCertificates, ...extra, ...parseCaInput(caInput, readFile)]
+  const fromEnv = env.NODE_EXTRA_CA_CERTS ? readOptional(env.NODE_EXTRA_CA_CERTS, readFile) : []
+  return [...fromEnv, ...parseCaInput(caInput, readFile)]
 }
 
 /** `ca-certificate` is PEM text or the path of a PEM file; either way it must hold valid certificates. */

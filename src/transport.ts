@@ -1,6 +1,6 @@
 import * as http from 'node:http'
-import * as https from 'node:https'
-import * as tls from 'node:tls'
+import type * as https from 'node:https'
+import type * as tls from 'node:tls'
 import { isIP, type Socket } from 'node:net'
 import { getProxyUrl } from '@actions/http-client/lib/proxy'
 import { MAX_ANSWER_BYTES } from './constants.js'
@@ -19,8 +19,8 @@ export interface PostRequest {
 export type SendRequest = (request: PostRequest) => Promise<HttpAnswer>
 
 export interface TlsTrust {
-  /** Replaces Node's trust store when set (tls-trust.ts puts the roots back in). */
-  ca?: string[]
+  /** Trusted besides Node's root certificates (from `ca-certificate` and NODE_EXTRA_CA_CERTS). */
+  extraCa?: string[]
   insecureSkipTlsVerify: boolean
 }
 
@@ -64,9 +64,12 @@ async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> 
     // Plain http is only allowed for loopback, which @actions/http-client never proxies.
     const proxy = isHttps ? getProxyUrl(target) : undefined
     tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal)
+    // Loaded only when needed: a plain-http run (loopback, for tests and the demo) never uses TLS.
+    const tls = isHttps ? await import('node:tls') : undefined
     const tlsOptions: tls.ConnectionOptions = {
       rejectUnauthorized: !trust.insecureSkipTlsVerify,
-      ...(trust.ca === undefined ? {} : { ca: trust.ca }),
+      // A `ca` option replaces Node's roots, so they are put back in front of the extra ones.
+      ...(trust.extraCa === undefined || tls === undefined ? {} : { ca: [...tls.rootCertificates, ...trust.extraCa] }),
       // SNI takes names only, not addresses.
       ...(isIP(host) === 0 ? { servername: host } : {})
     }
@@ -85,9 +88,12 @@ async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> 
       ...(isHttps ? tlsOptions : {}),
       // No pooled connections: one request per socket, closed when answered, so the process can exit.
       // Node only uses createConnection when no agent is given, so the tunnel case leaves agent out.
-      ...(tunnel === undefined ? { agent: false } : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) as Socket })
+      ...(tunnel === undefined || tls === undefined
+        ? { agent: false }
+        : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) as Socket })
     }
-    return await exchange(isHttps ? https.request : http.request, options, request.body, target.host, controller)
+    const send = isHttps ? (await import('node:https')).request : http.request
+    return await exchange(send, options, request.body, target.host, controller)
   } catch (error) {
     throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host)
   } finally {
