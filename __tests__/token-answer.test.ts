@@ -70,6 +70,15 @@ describe('interpretAnswer', () => {
     })
   })
 
+  it.each([
+    [404, { timestamp: 1, status: 404, error: 'Not Found', path: '/api/v2/token' }],
+    [405, { error: 'invalid_client' }],
+    [403, { error: 'access_denied' }],
+    [400, { error: 'Bad Request' }]
+  ])('an "error" field is no OAuth2 verdict unless the status is 400/401 and the code is OAuth2\'s: %i %j', (status, body) => {
+    expect(interpretAnswer(jsonAnswer(status, body))).toMatchObject({ kind: 'other', status, json: true })
+  })
+
   it('a v1 error body gives its message and details', () => {
     expect(interpretAnswer(jsonAnswer(400, { code: 400, message: 'Required parameter is missing', details: 'clientSecret' }))).toEqual({
       kind: 'other',

@@ -93,7 +93,8 @@ describe('requestToken: auto negotiation', () => {
     ['401 without an OAuth2 body', jsonAnswer(401, { code: 401, message: 'Unauthorized' })],
     ['an HTML page', textAnswer(200, '<!doctype html><html></html>', 'text/html')],
     ['a body that is not JSON', textAnswer(200, 'OK')],
-    ['a 200 JSON without a token', jsonAnswer(200, { status: 'ok' })]
+    ['a 200 JSON without a token', jsonAnswer(200, { status: 'ok' })],
+    ['a framework 404 with an "error" field', jsonAnswer(404, { status: 404, error: 'Not Found', path: '/api/v2/token' })]
   ])('goes on to v1 when v2 answers %s', async (_label, answer) => {
     const h = harness([answer, v1Token])
     await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1', generation: 'v1' })
@@ -107,6 +108,11 @@ describe('requestToken: auto negotiation', () => {
       'Run:ai refused the request for a token (api-version v2: POST https://runai.example.com/api/v2/token answered HTTP 401: invalid_client: Client authentication failed). Check `client-id` and `client-secret`'
     )
     expect(h.send.requests).toHaveLength(1)
+  })
+
+  it('goes from v1 to v1-app-token on 422 too (a request validator in front)', async () => {
+    const h = harness([notFound, jsonAnswer(422, { message: 'grantType: must be one of app_token' }), v1Token])
+    await expect(h.result).resolves.toMatchObject({ generation: 'v1-app-token' })
   })
 
   it('goes from v1 to v1-app-token once on 400 (control planes 2.18, 2.19)', async () => {

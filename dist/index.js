@@ -1149,6 +1149,14 @@ function readOptional(path, readFile) {
 ;// CONCATENATED MODULE: ./src/token-answer.ts
 
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
+const OAUTH2_ERROR_CODES = new Set([
+    'invalid_request',
+    'invalid_client',
+    'invalid_grant',
+    'unauthorized_client',
+    'unsupported_grant_type',
+    'invalid_scope'
+]);
 const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken'];
 const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken'];
 const EXPIRES_IN_KEYS = ['expires_in', 'expiresin'];
@@ -1183,7 +1191,9 @@ function interpretAnswer(answer) {
         const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS);
         return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } };
     }
-    if (typeof fields.get('error') === 'string') {
+    // RFC 6749 5.2: a token endpoint that judged the request answers 400 or 401 with one of these
+    // codes. A 404 with {"error": "Not Found"} (as many web frameworks answer) is no such verdict.
+    if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
         return { kind: 'oauth-error', status, detail };
     }
     return { kind: 'other', status, detail, json: true, success: false };
@@ -1291,8 +1301,8 @@ function nextGeneration(generation, verdict) {
         // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
         return verdict.kind === 'oauth-error' ? 'stop' : 'v1';
     }
-    if (generation === 'v1' && verdict.status === 400) {
-        // 2.18 and 2.19 reject the client_credentials grant with 400; they know only app_token.
+    if (generation === 'v1' && (verdict.status === 400 || verdict.status === 422)) {
+        // 2.18 and 2.19 reject the client_credentials grant as a bad request; they know only app_token.
         return 'v1-app-token';
     }
     return 'stop';

@@ -36,6 +36,14 @@ export type AnswerVerdict =
   | { kind: 'other'; status: number; detail: string; json: boolean; success: boolean }
 
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504])
+const OAUTH2_ERROR_CODES = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope'
+])
 const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken']
 const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken']
 const EXPIRES_IN_KEYS = ['expires_in', 'expiresin']
@@ -72,7 +80,9 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
     const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS)
     return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } }
   }
-  if (typeof fields.get('error') === 'string') {
+  // RFC 6749 5.2: a token endpoint that judged the request answers 400 or 401 with one of these
+  // codes. A 404 with {"error": "Not Found"} (as many web frameworks answer) is no such verdict.
+  if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
     return { kind: 'oauth-error', status, detail }
   }
   return { kind: 'other', status, detail, json: true, success: false }

@@ -62,8 +62,8 @@ function nextGeneration(generation: Generation, verdict: Refusal['verdict']): Ne
     // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
     return verdict.kind === 'oauth-error' ? 'stop' : 'v1'
   }
-  if (generation === 'v1' && verdict.status === 400) {
-    // 2.18 and 2.19 reject the client_credentials grant with 400; they know only app_token.
+  if (generation === 'v1' && (verdict.status === 400 || verdict.status === 422)) {
+    // 2.18 and 2.19 reject the client_credentials grant as a bad request; they know only app_token.
     return 'v1-app-token'
   }
   return 'stop'
