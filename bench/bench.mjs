@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
+import { runLikeRunner } from '../test-server/runner.mjs'
 
 const { values: options } = parseArgs({
   options: { rounds: { type: 'string', default: '40' }, out: { type: 'string', default: 'BENCHMARKS.md' } }
@@ -20,28 +21,13 @@ const log = (line) => process.stdout.write(`${line}\n`)
 
 // ---------- one process, as the runner starts it ----------
 let runCounter = 0
-async function runProcess(script, inputs, { expectToken = true, extraArgs = [], env: extraEnv = {} } = {}) {
-  const id = runCounter++
-  const files = {
-    GITHUB_OUTPUT: join(work, `out-${id}`),
-    GITHUB_ENV: join(work, `env-${id}`),
-    GITHUB_STEP_SUMMARY: join(work, `sum-${id}`)
-  }
-  for (const f of Object.values(files)) writeFileSync(f, '')
-  const env = { PATH: process.env.PATH ?? '', ...files, ...extraEnv }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const rssFile = join(work, `rss-${id}`)
-  const [command, args] = TIME
-    ? [TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...extraArgs, script]]
-    : [process.execPath, [...extraArgs, script]]
-  const started = process.hrtime.bigint()
-  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'ignore'] })
-  const code = await new Promise((resolve) => child.on('close', resolve))
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
-  const output = readFileSync(files.GITHUB_OUTPUT, 'utf8')
-  const ok = code === 0 && (!expectToken || /^token<</m.test(output))
+async function runProcess(script, inputs, { expectToken = true, nodeArgs = [] } = {}) {
+  const rssFile = join(work, `rss-${runCounter++}`)
+  const wrapper = TIME ? [TIME, '-f', '%M', '-o', rssFile] : []
+  const run = await runLikeRunner(script, inputs, { wrapper, nodeArgs })
+  const ok = run.exitCode === 0 && (!expectToken || run.outputs.token !== undefined)
   const rssKb = TIME && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : NaN
-  return { wallMs, rssKb, ok }
+  return { wallMs: run.durationMs, rssKb, ok }
 }
 
 // ---------- statistics ----------
@@ -148,7 +134,7 @@ const profLatest = await startStandIn({ generation: 'latest' })
 await runProcess(
   'dist/index.js',
   { url: profLatest.url, ...credentials, 'api-version': 'v2' },
-  { extraArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=100'] }
+  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=100'] }
 )
 await profLatest.close()
 const profile = JSON.parse(readFileSync(join(profileDir, readdirSync(profileDir)[0]), 'utf8'))

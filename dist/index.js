@@ -963,21 +963,18 @@ function buildTokenRequest(generation, credentials) {
             };
         case 'v1':
             // 2.20+; the spec spells clientID but servers match keys without regard to case: send the documented spelling.
-            return {
-                generation,
-                path: '/api/v1/token',
-                contentType: 'application/json',
-                body: JSON.stringify({ grantType: 'client_credentials', clientId: credentials.clientId, clientSecret: credentials.clientSecret })
-            };
+            return v1Request(generation, {
+                grantType: 'client_credentials',
+                clientId: credentials.clientId,
+                clientSecret: credentials.clientSecret
+            });
         case 'v1-app-token':
             // 2.18 and 2.19: the request of the original "API Authentication" page, as NVIDIA's own client sends it.
-            return {
-                generation,
-                path: '/api/v1/token',
-                contentType: 'application/json',
-                body: JSON.stringify({ grantType: 'app_token', AppId: credentials.clientId, AppSecret: credentials.clientSecret })
-            };
+            return v1Request(generation, { grantType: 'app_token', AppId: credentials.clientId, AppSecret: credentials.clientSecret });
     }
+}
+function v1Request(generation, body) {
+    return { generation, path: '/api/v1/token', contentType: 'application/json', body: JSON.stringify(body) };
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
-import { DEFAULT_CLIENT, startStandIn } from '../../test-server/runai-stand-in.mjs'
-import { errorOf, leaksOf, maskLineIndex, runAction, type ActionRun } from './harness.js'
+import { describe, expect, it } from '@jest/globals'
+import { DEFAULT_CLIENT } from '../../test-server/runai-stand-in.mjs'
+import { errorOf, leaksOf, maskLineIndex, runAction, serversClosedAfterEach, type ActionRun, type StandIn } from './harness.js'
 
-type StandIn = Awaited<ReturnType<typeof startStandIn>>
-const running: StandIn[] = []
-async function standIn(options: Parameters<typeof startStandIn>[0] = {}): Promise<StandIn> {
-  const server = await startStandIn(options)
-  running.push(server)
-  return server
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()))
-})
+const { standIn } = serversClosedAfterEach()
 
 const credentials = { 'client-id': DEFAULT_CLIENT.id, 'client-secret': DEFAULT_CLIENT.secret }
 

@@ -1,20 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { rmSync } from 'node:fs'
-import { DEFAULT_CLIENT, startStandIn } from '../../test-server/runai-stand-in.mjs'
+import { DEFAULT_CLIENT } from '../../test-server/runai-stand-in.mjs'
 import { startConnectProxy } from '../../test-server/connect-proxy.mjs'
 import { createTestCa } from '../../test-server/test-ca.mjs'
-import { errorOf, leaksOf, runAction, type ActionRun } from './harness.js'
+import { errorOf, leaksOf, runAction, serversClosedAfterEach, type ActionRun, type StandIn } from './harness.js'
 
-type StandIn = Awaited<ReturnType<typeof startStandIn>>
-const closers: (() => Promise<void>)[] = []
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()))
-})
-async function standIn(options: Parameters<typeof startStandIn>[0] = {}): Promise<StandIn> {
-  const server = await startStandIn(options)
-  closers.push(() => server.close())
-  return server
-}
+const servers = serversClosedAfterEach()
+const standIn = servers.standIn
 
 let ca: ReturnType<typeof createTestCa>
 beforeAll(() => {
@@ -97,8 +89,7 @@ describe('URL forms', () => {
 describe('HTTPS_PROXY and NO_PROXY', () => {
   it('reaches a host that only the proxy can resolve, through a CONNECT tunnel, with the test CA', async () => {
     const server = await tlsStandIn()
-    const proxy = await startConnectProxy({ hosts: { 'runai.internal.test': '127.0.0.1' } })
-    closers.push(() => proxy.close())
+    const proxy = servers.track(await startConnectProxy({ hosts: { 'runai.internal.test': '127.0.0.1' } }))
     const run = await runAction(
       { url: `https://runai.internal.test:${server.port}`, ...credentials, 'ca-certificate': ca.caCert },
       { HTTPS_PROXY: proxy.url }
@@ -112,8 +103,7 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
 
   it('goes direct for a host in NO_PROXY: the proxy sees nothing', async () => {
     const server = await tlsStandIn()
-    const proxy = await startConnectProxy({ hosts: { 'runai.internal.test': '127.0.0.1' } })
-    closers.push(() => proxy.close())
+    const proxy = servers.track(await startConnectProxy({ hosts: { 'runai.internal.test': '127.0.0.1' } }))
     const run = await runAction(
       { url: `https://runai.internal.test:${server.port}`, ...credentials, 'ca-certificate': ca.caCert, 'timeout-seconds': '5' },
       { HTTPS_PROXY: proxy.url, NO_PROXY: 'example.com,.internal.test' }
@@ -126,8 +116,7 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
 
   it('says so when the proxy refuses the tunnel', async () => {
     const server = await tlsStandIn()
-    const proxy = await startConnectProxy({ hosts: {} })
-    closers.push(() => proxy.close())
+    const proxy = servers.track(await startConnectProxy({ hosts: {} }))
     const run = await runAction(
       { url: `https://runai.internal.test:${server.port}`, ...credentials, 'max-attempts': '1' },
       { HTTPS_PROXY: proxy.url }
