@@ -221,7 +221,7 @@ describe('requestToken: retries', () => {
 
   it('does not retry a certificate problem', async () => {
     const h = harness([
-      new TransportError('the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).', false, true)
+      new TransportError('the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).', false)
     ])
     await expect(h.result).rejects.toThrow(
       `Could not get a Run:ai token from ${BASE}/api/v2/token: the TLS certificate of runai.example.com could not be verified`

@@ -1254,12 +1254,10 @@ function looksLikeWebPage(answer) {
 /** A request that got no usable HTTP answer. `transient` says whether trying again may help. */
 class TransportError extends Error {
     transient;
-    certificateProblem;
     name = 'TransportError';
-    constructor(message, transient, certificateProblem = false) {
+    constructor(message, transient) {
         super(message);
         this.transient = transient;
-        this.certificateProblem = certificateProblem;
     }
 }
 
@@ -1644,7 +1642,7 @@ function classifyRequestError(error, hostLabel) {
     const err = error;
     const code = err.code ?? '';
     if (CERTIFICATE_ERRORS.has(code)) {
-        return new TransportError(`the TLS certificate of ${hostLabel} could not be verified (${code}: ${err.message}). If the control plane uses a private CA, pass that CA's certificate in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.`, false, true);
+        return new TransportError(`the TLS certificate of ${hostLabel} could not be verified (${code}: ${err.message}). If the control plane uses a private CA, pass that CA's certificate in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.`, false);
     }
     if (code === 'ENOTFOUND') {
         return new TransportError(`the host ${hostLabel} could not be found (DNS lookup failed); check \`url\`.`, false);

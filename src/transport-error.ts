@@ -3,8 +3,7 @@ export class TransportError extends Error {
   override name = 'TransportError'
   constructor(
     message: string,
-    readonly transient: boolean,
-    readonly certificateProblem = false
+    readonly transient: boolean
   ) {
     super(message)
   }

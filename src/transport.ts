@@ -159,8 +159,7 @@ export function classifyRequestError(error: unknown, hostLabel: string): Transpo
   if (CERTIFICATE_ERRORS.has(code)) {
     return new TransportError(
       `the TLS certificate of ${hostLabel} could not be verified (${code}: ${err.message}). If the control plane uses a private CA, pass that CA's certificate in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.`,
-      false,
-      true
+      false
     )
   }
   if (code === 'ENOTFOUND') {
