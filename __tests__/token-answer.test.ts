@@ -37,8 +37,7 @@ describe('interpretAnswer', () => {
         kind: 'other',
         status: 200,
         detail: 'HTTP 200 without an access token in the answer',
-        json: true,
-        success: true
+        json: true
       })
     }
   )
@@ -48,8 +47,7 @@ describe('interpretAnswer', () => {
       kind: 'other',
       status: 200,
       detail: 'HTTP 200 with an access token that is not printable ASCII',
-      json: true,
-      success: true
+      json: true
     })
   })
 
@@ -84,8 +82,7 @@ describe('interpretAnswer', () => {
       kind: 'other',
       status: 400,
       detail: 'HTTP 400: Required parameter is missing (clientSecret)',
-      json: true,
-      success: false
+      json: true
     })
   })
 
@@ -123,8 +120,7 @@ describe('interpretAnswer', () => {
       kind: 'other',
       status: 404,
       detail: 'HTTP 404 with a body that is not JSON',
-      json: false,
-      success: false
+      json: false
     })
   })
 })

@@ -1173,16 +1173,16 @@ function interpretAnswer(answer) {
         return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` };
     }
     if (fields === undefined) {
-        return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false, success: status < 300 };
+        return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false };
     }
     if (status >= 200 && status < 300) {
         const accessToken = stringField(fields, ACCESS_TOKEN_KEYS);
         if (accessToken === undefined) {
-            return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true, success: true };
+            return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true };
         }
         // It goes into an Authorization header later: printable ASCII without spaces, as RFC 6750 needs.
         if (!BEARER_TOKEN.test(accessToken)) {
-            return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true, success: true };
+            return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true };
         }
         const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t) => t !== undefined);
         const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS);
@@ -1193,7 +1193,7 @@ function interpretAnswer(answer) {
     if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
         return { kind: 'oauth-error', status, detail };
     }
-    return { kind: 'other', status, detail, json: true, success: false };
+    return { kind: 'other', status, detail, json: true };
 }
 /** A JSON object with its keys lower-cased: Run:ai matches keys without regard to case, and so do we. */
 function parseJsonObject(body) {
@@ -1290,7 +1290,7 @@ async function requestToken(settings, deps) {
         generation = next;
     }
 }
-/** The negotiation table of `auto` (see README: "Which api-version"). */
+/** The negotiation table of `auto` (README: "Pinning the API generation"). */
 function nextGeneration(generation, verdict) {
     if (generation === 'v2') {
         // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
@@ -1482,12 +1482,13 @@ async function openTunnel(proxy, host, port, signal) {
     if (proxy.username !== '' || proxy.password !== '') {
         headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`;
     }
-    const proxyName = `${proxy.hostname}:${proxy.port || (proxy.protocol === 'https:' ? 443 : 80)}`;
+    const proxyPort = proxy.port || (proxy.protocol === 'https:' ? '443' : '80');
+    const proxyName = `${proxy.hostname}:${proxyPort}`;
     const send = proxy.protocol === 'https:' ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
     return new Promise((resolve, reject) => {
         const request = send({
             host: proxy.hostname.replace(/^\[|\]$/g, ''),
-            port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
+            port: proxyPort,
             method: 'CONNECT',
             path: authority,
             headers,

@@ -13,12 +13,13 @@ export async function openTunnel(proxy: URL, host: string, port: number, signal:
   if (proxy.username !== '' || proxy.password !== '') {
     headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`
   }
-  const proxyName = `${proxy.hostname}:${proxy.port || (proxy.protocol === 'https:' ? 443 : 80)}`
+  const proxyPort = proxy.port || (proxy.protocol === 'https:' ? '443' : '80')
+  const proxyName = `${proxy.hostname}:${proxyPort}`
   const send = proxy.protocol === 'https:' ? (await import('node:https')).request : http.request
   return new Promise((resolve, reject) => {
     const request = send({
       host: proxy.hostname.replace(/^\[|\]$/g, ''),
-      port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
+      port: proxyPort,
       method: 'CONNECT',
       path: authority,
       headers,

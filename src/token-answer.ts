@@ -33,7 +33,7 @@ export type AnswerVerdict =
   /** A web page where the API was expected: a UI, a login page or a proxy in front of it. */
   | { kind: 'web-page'; status: number; detail: string }
   /** Any other answer: a JSON error, a body that is not JSON, or a success without a token. */
-  | { kind: 'other'; status: number; detail: string; json: boolean; success: boolean }
+  | { kind: 'other'; status: number; detail: string; json: boolean }
 
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504])
 const OAUTH2_ERROR_CODES = new Set([
@@ -65,16 +65,16 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
     return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` }
   }
   if (fields === undefined) {
-    return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false, success: status < 300 }
+    return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false }
   }
   if (status >= 200 && status < 300) {
     const accessToken = stringField(fields, ACCESS_TOKEN_KEYS)
     if (accessToken === undefined) {
-      return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true, success: true }
+      return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true }
     }
     // It goes into an Authorization header later: printable ASCII without spaces, as RFC 6750 needs.
     if (!BEARER_TOKEN.test(accessToken)) {
-      return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true, success: true }
+      return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true }
     }
     const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t): t is string => t !== undefined)
     const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS)
@@ -85,7 +85,7 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
   if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
     return { kind: 'oauth-error', status, detail }
   }
-  return { kind: 'other', status, detail, json: true, success: false }
+  return { kind: 'other', status, detail, json: true }
 }
 
 /** A JSON object with its keys lower-cased: Run:ai matches keys without regard to case, and so do we. */

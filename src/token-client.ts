@@ -56,7 +56,7 @@ export async function requestToken(settings: TokenClientSettings, deps: TokenCli
   }
 }
 
-/** The negotiation table of `auto` (see README: "Which api-version"). */
+/** The negotiation table of `auto` (README: "Pinning the API generation"). */
 function nextGeneration(generation: Generation, verdict: Refusal['verdict']): Next {
   if (generation === 'v2') {
     // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
