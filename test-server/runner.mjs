@@ -21,23 +21,29 @@ import { join } from 'node:path'
 /**
  * @param {string} script  the file node runs, e.g. dist/index.js
  * @param {Record<string, string>} inputs
- * @param {{env?: Record<string, string>, nodeArgs?: string[], wrapper?: string[]}} [options]
- *   env: more variables (HTTPS_PROXY…); nodeArgs: flags for node; wrapper: a command to run node under
+ * @param {{env?: Record<string, string>, nodeArgs?: string[], wrapper?: string[], node?: string}} [options]
+ *   env: more variables (HTTPS_PROXY…); nodeArgs: flags for node; wrapper: a command to run node under;
+ *   node: the node binary, else $RUNAI_E2E_NODE (scripts/test.mjs points it at Node 24), else this process's
  * @returns {Promise<RunnerRun>}
  */
 export async function runLikeRunner(script, inputs, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'runai-runner-'))
   const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_ENV: join(dir, 'env'), GITHUB_STEP_SUMMARY: join(dir, 'summary') }
   for (const file of Object.values(files)) writeFileSync(file, '')
-  // SYSTEMROOT is needed by Node's networking on Windows; nothing else leaks in from this machine.
+  // SYSTEMROOT is needed by Node's networking on Windows; nothing else leaks in from this machine,
+  // except a coverage directory: RUNAI_E2E_V8_COVERAGE (set by scripts/test.mjs for the action's
+  // processes only) or NODE_V8_COVERAGE (as c8 sets it), so that the action's run is measured too.
+  const coverageDir = process.env.RUNAI_E2E_V8_COVERAGE || process.env.NODE_V8_COVERAGE
   const env = {
     PATH: process.env.PATH ?? '',
     ...(process.env.SYSTEMROOT ? { SYSTEMROOT: process.env.SYSTEMROOT } : {}),
+    ...(coverageDir ? { NODE_V8_COVERAGE: coverageDir } : {}),
     ...files,
     ...options.env
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), script]
+  const node = options.node ?? (process.env.RUNAI_E2E_NODE || process.execPath)
+  const [command, ...args] = [...(options.wrapper ?? []), node, ...(options.nodeArgs ?? []), script]
   try {
     const started = process.hrtime.bigint()
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
