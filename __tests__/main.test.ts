@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { run, type ActionCore } from '../src/main.js'
 import type { InputName } from '../src/constants.js'
 import type { TlsTrust } from '../src/transport.js'
-import { CLIENT_ID, SECRET, fakeClock, fakeJwt, jsonAnswer, scriptedSender, type Reply } from './helpers/fakes.js'
+import { CLIENT_ID, RUNNER_ENV, SECRET, fakeClock, fakeJwt, jsonAnswer, scriptedSender, type Reply } from './helpers/fakes.js'
 
 type Event = [string, ...string[]]
 
@@ -27,14 +27,19 @@ const NOW = 1_800_000_000_000
 const TOKEN = fakeJwt(NOW / 1000 + 3600, 'main')
 const inputs: Partial<Record<InputName, string>> = { url: 'https://runai.example.com/', 'client-id': CLIENT_ID, 'client-secret': SECRET }
 
-async function runWith(inputOverrides: Partial<Record<InputName, string>>, replies: Reply[], debug = false) {
+async function runWith(
+  inputOverrides: Partial<Record<InputName, string>>,
+  replies: Reply[],
+  debug = false,
+  env: NodeJS.ProcessEnv = RUNNER_ENV
+) {
   const core = fakeCore({ ...inputs, ...inputOverrides }, debug)
   const send = scriptedSender(replies)
   const trusts: TlsTrust[] = []
   await run({
     core,
     clock: fakeClock(NOW),
-    env: {},
+    env,
     createSender: (trust) => {
       trusts.push(trust)
       return send
@@ -131,7 +136,7 @@ describe('run', () => {
     expect(trusts).toEqual([{ insecureSkipTlsVerify: true }])
     expect(events).toContainEqual([
       'warning',
-      'insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.'
+      'insecure-skip-tls-verify is true: the certificates of the Run:ai control plane and of an https:// proxy are not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.'
     ])
   })
 
@@ -143,7 +148,21 @@ describe('run', () => {
     ])
     const loud = await runWith({}, [new Error('boom')], true)
     expect(loud.events.at(-1)?.[0]).toBe('debug')
-    expect(loud.events.at(-1)?.[1]).toMatch(/^Error: boom\n\s+at /)
+    // One line, like every other, of the frames: the message is the error line already.
+    expect(loud.events.at(-1)?.[1]).toMatch(/^at Object\.<anonymous> \(.+main\.test\.ts:\d+:\d+\)/)
+    expect(loud.events.at(-1)?.[1]).not.toContain('\n')
+  })
+
+  it('reports something thrown that is not an Error as unexpected too', async () => {
+    const { events } = await runWith({}, [
+      () => {
+        throw 'a string'
+      }
+    ])
+    expect(events.at(-1)).toEqual([
+      'failed',
+      'runai-token-action failed unexpectedly: a string. Re-run with debug logging for details, and please report it.'
+    ])
   })
 
   it('writes one summary line without the token when job-summary is true', async () => {
@@ -160,5 +179,99 @@ describe('run', () => {
   it('writes no summary by default', async () => {
     const { events } = await runWith({}, [jsonAnswer(200, { access_token: TOKEN })])
     expect(events.some(([kind]) => kind === 'summary')).toBe(false)
+  })
+
+  it('closes the sender when the run is over, passed or failed', async () => {
+    expect((await runWith({}, [jsonAnswer(200, { access_token: TOKEN })])).send.closed()).toBe(true)
+    expect((await runWith({ 'api-version': 'v2' }, [jsonAnswer(401, { error: 'invalid_client' })])).send.closed()).toBe(true)
+  })
+})
+
+describe('handing on', () => {
+  it('fails before any request without GITHUB_OUTPUT, naming it, instead of printing the token as a command', async () => {
+    const { events, send } = await runWith({}, [], false, { GITHUB_ENV: '/runner/env' })
+    expect(send.requests).toHaveLength(0)
+    expect(events.at(-1)).toEqual([
+      'failed',
+      'GITHUB_OUTPUT is not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later), or set `export-env: false`.'
+    ])
+  })
+
+  it('does not suggest export-env: false when it is false already', async () => {
+    const { events } = await runWith({ 'export-env': 'false' }, [], false, {})
+    expect(events.at(-1)).toEqual([
+      'failed',
+      'GITHUB_OUTPUT is not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later).'
+    ])
+  })
+
+  it('needs GITHUB_ENV only when export-env is true', async () => {
+    const failed = await runWith({}, [], false, { GITHUB_OUTPUT: '/runner/output' })
+    expect(failed.events.at(-1)?.[1]).toMatch(/^GITHUB_ENV is not set, so the token could only be handed on as a command on stdout/)
+    const passed = await runWith({ 'export-env': 'false' }, [jsonAnswer(200, { access_token: TOKEN })], false, { GITHUB_OUTPUT: '/x' })
+    expect(passed.events).toContainEqual(['output', 'token', TOKEN])
+    const neither = await runWith({}, [], false, {})
+    expect(neither.events.at(-1)?.[1]).toMatch(/^GITHUB_OUTPUT and GITHUB_ENV are not set/)
+  })
+
+  it('refuses a token over 64 KiB, which would keep every later step from starting, after masking it', async () => {
+    const huge = 'x'.repeat(64 * 1024 + 1)
+    const { events } = await runWith({}, [jsonAnswer(200, { access_token: huge })])
+    expect(events).toContainEqual(['mask', huge])
+    expect(events.some(([kind]) => kind === 'output' || kind === 'env')).toBe(false)
+    expect(events.at(-1)).toEqual([
+      'failed',
+      'The token from https://runai.example.com is 65537 bytes long, more than the 64 KiB an environment variable can safely carry: later steps would fail to start. Check that `url` is the Run:ai control plane.'
+    ])
+  })
+
+  it('only warns when job-summary is true but GITHUB_STEP_SUMMARY is not set: the token was handed on', async () => {
+    const env = { GITHUB_OUTPUT: '/runner/output', GITHUB_ENV: '/runner/env' }
+    const { events } = await runWith({ 'job-summary': 'true' }, [jsonAnswer(200, { access_token: TOKEN })], false, env)
+    expect(events.some(([kind]) => kind === 'failed' || kind === 'summary')).toBe(false)
+    expect(events).toContainEqual(['env', 'RUNAI_TOKEN', TOKEN])
+    expect(events.at(-1)).toEqual([
+      'warning',
+      'GITHUB_STEP_SUMMARY is not set, so `job-summary: true` wrote no summary; the token was handed on as usual.'
+    ])
+  })
+
+  // As the server writes them; Go's MaxInt64 is no exact JavaScript number, hence text.
+  it('only warns when the summary cannot be written: the token was handed on', async () => {
+    const core = fakeCore({ ...inputs, 'job-summary': 'true' })
+    core.appendSummary = async () => {
+      throw new Error('Unable to access summary file')
+    }
+    await run({
+      core,
+      clock: fakeClock(NOW),
+      env: RUNNER_ENV,
+      createSender: () => scriptedSender([jsonAnswer(200, { access_token: TOKEN })])
+    })
+    expect(core.events.some(([kind]) => kind === 'failed')).toBe(false)
+    expect(core.events.at(-1)).toEqual([
+      'warning',
+      'The job summary could not be written (Error: Unable to access summary file); the token was handed on as usual.'
+    ])
+  })
+
+  it.each(['1e13', '1e300', '9223372036854775807'])('takes an expires_in of %s as unknown and uses the JWT exp', async (expiresIn) => {
+    const body = `{"access_token": "${TOKEN}", "expires_in": ${expiresIn}}`
+    const { events } = await runWith({}, [{ status: 200, contentType: 'application/json', body }])
+    expect(events).toContainEqual(['output', 'expires-in', '3600'])
+    expect(events).toContainEqual(['output', 'expires-at', new Date(NOW + 3_600_000).toISOString()])
+  })
+
+  it('holds lines that quote the server until the token is masked: a server cannot quote it first', async () => {
+    const { events } = await runWith({}, [
+      jsonAnswer(404, { message: `not here, but ${TOKEN} is` }),
+      jsonAnswer(200, { accessToken: TOKEN })
+    ])
+    const tokenMask = events.findIndex((e) => e[0] === 'mask' && e[1] === TOKEN)
+    const quoting = events.findIndex((e) => e[0] === 'info' && String(e[1]).includes('not here'))
+    expect(quoting).toBeGreaterThan(tokenMask)
+    expect(events[quoting]?.[1]).toBe(
+      'https://runai.example.com/api/v2/token answered HTTP 404: not here, but *** is; trying api-version v1.'
+    )
   })
 })

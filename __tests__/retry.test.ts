@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { BACKOFF_CAP_MS, parseRetryAfter, retryDelayMs } from '../src/retry.js'
+import { BACKOFF_CAP_MS, parseRetryAfter, retryDelayMs, worthRetrying, type Outcome } from '../src/retry.js'
+import { TransportError, type FailureKind } from '../src/transport-error.js'
 
 describe('retryDelayMs', () => {
   it('draws from [0, base * 2^(attempt-1)) with full jitter', () => {
@@ -25,5 +26,30 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(undefined, now)).toBeUndefined()
     expect(parseRetryAfter('soon', now)).toBeUndefined()
     expect(parseRetryAfter('-1', now)).toBeUndefined()
+  })
+})
+
+describe('worthRetrying, the one place that decides', () => {
+  const failure = (kind: FailureKind, status?: number): Outcome => ({
+    kind: 'failure',
+    error: new TransportError('x', kind, kind === 'proxy-refused' ? 'proxy' : 'control plane', status)
+  })
+  it.each([
+    [{ kind: 'answer', status: 429 } as Outcome, true],
+    [{ kind: 'answer', status: 503 } as Outcome, true],
+    [{ kind: 'answer', status: 501 } as Outcome, false],
+    [{ kind: 'answer', status: 401 } as Outcome, false],
+    [failure('timeout'), true],
+    [failure('connection'), true],
+    [failure('truncated'), true],
+    [failure('proxy-refused', 502), true],
+    [failure('proxy-refused', 407), false],
+    [failure('proxy-refused'), false],
+    [failure('dns'), false],
+    [failure('certificate'), false],
+    [failure('tls'), false],
+    [failure('too-large'), false]
+  ])('%j: %s', (outcome, expected) => {
+    expect(worthRetrying(outcome)).toBe(expected)
   })
 })

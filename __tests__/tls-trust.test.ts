@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { extraAuthorities, parseCaInput } from '../src/tls-trust.js'
+import { parseCaInput, trustedContext, type TlsModule } from '../src/tls-trust.js'
 import { createTestCa } from '../test-server/test-ca.mjs'
 
 let ca: ReturnType<typeof createTestCa>
@@ -25,6 +25,13 @@ describe('parseCaInput', () => {
     expect(() => parseCaInput('/no/such/ca.pem')).toThrow(
       'Input `ca-certificate` is neither PEM text (-----BEGIN CERTIFICATE-----…) nor a readable file: cannot read "/no/such/ca.pem" (ENOENT).'
     )
+  })
+
+  it('says "unreadable" when reading fails without a code', () => {
+    const failing = () => {
+      throw new Error('no')
+    }
+    expect(() => parseCaInput('/some/ca.pem', failing)).toThrow('cannot read "/some/ca.pem" (unreadable).')
   })
 
   it('refuses a file without a certificate', () => {
@@ -52,14 +59,62 @@ describe('parseCaInput', () => {
   })
 })
 
-describe('extraAuthorities', () => {
-  it('leaves the default trust alone when the input is empty', () => {
-    expect(extraAuthorities('', {})).toBeUndefined()
+describe('trustedContext', () => {
+  /** A node:tls whose contexts record what they were built with and what was added to them. */
+  function fakeTls(options: { canAdd: boolean; defaultList?: string[] }) {
+    const built: unknown[] = []
+    const added: string[] = []
+    const tls: TlsModule = {
+      rootCertificates: ['root-1', 'root-2'],
+      createSecureContext: (opts) => {
+        built.push(opts)
+        return (options.canAdd ? { context: { addCACert: (pem: string) => void added.push(pem) } } : {}) as never
+      },
+      ...(options.defaultList === undefined ? {} : { getCACertificates: () => options.defaultList ?? [] })
+    }
+    return { tls, built, added }
+  }
+  const extraFile = () => {
+    const path = join(ca.dir, 'extra.pem')
+    writeFileSync(path, ca.cert)
+    return path
+  }
+
+  it("Node 24: adds the given CA to a copy of Node's own store, without parsing the roots again", async () => {
+    const { tls, built, added } = fakeTls({ canAdd: true, defaultList: ['default-1'] })
+    await trustedContext([ca.caCert], { NODE_EXTRA_CA_CERTS: extraFile() }, tls)
+    expect(built).toEqual([undefined])
+    // NODE_EXTRA_CA_CERTS is in Node 24's copy already.
+    expect(added).toEqual([ca.caCert])
   })
 
-  it('keeps the certificates of NODE_EXTRA_CA_CERTS beside the given CA', () => {
-    const extra = join(ca.dir, 'extra.pem')
-    writeFileSync(extra, ca.cert)
-    expect(extraAuthorities(ca.caCert, { NODE_EXTRA_CA_CERTS: extra })).toEqual([ca.cert.trim(), ca.caCert.trim()])
+  it('Node 20: adds NODE_EXTRA_CA_CERTS too, which its copy leaves out', async () => {
+    const { tls, added } = fakeTls({ canAdd: true })
+    await trustedContext([ca.caCert], { NODE_EXTRA_CA_CERTS: extraFile() }, tls)
+    expect(added).toEqual([ca.cert.trim(), ca.caCert])
+  })
+
+  it("without a store to add to: a ca list of Node's default list and the given CA", async () => {
+    const { tls, built } = fakeTls({ canAdd: false, defaultList: ['default-1', 'default-2'] })
+    await trustedContext([ca.caCert], {}, tls)
+    expect(built).toEqual([undefined, { ca: ['default-1', 'default-2', ca.caCert] }])
+  })
+
+  it('without either: the bundled roots, NODE_EXTRA_CA_CERTS and the given CA; an unreadable file is skipped, as Node skips it', async () => {
+    const withFile = fakeTls({ canAdd: false })
+    await trustedContext([ca.caCert], { NODE_EXTRA_CA_CERTS: extraFile() }, withFile.tls)
+    expect(withFile.built[1]).toEqual({ ca: ['root-1', 'root-2', ca.cert.trim(), ca.caCert] })
+    const notPem = join(ca.dir, 'not-pem.txt')
+    writeFileSync(notPem, 'no certificates here')
+    const empty = fakeTls({ canAdd: false })
+    await trustedContext([ca.caCert], { NODE_EXTRA_CA_CERTS: notPem }, empty.tls)
+    expect(empty.built[1]).toEqual({ ca: ['root-1', 'root-2', ca.caCert] })
+    const unreadable = fakeTls({ canAdd: false })
+    await trustedContext([ca.caCert], { NODE_EXTRA_CA_CERTS: '/no/such/file.pem' }, unreadable.tls)
+    expect(unreadable.built[1]).toEqual({ ca: ['root-1', 'root-2', ca.caCert] })
+  })
+
+  it('with the real node:tls, gives a context', async () => {
+    expect(await trustedContext([ca.caCert], {})).toHaveProperty('context')
   })
 })

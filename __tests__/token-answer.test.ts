@@ -1,21 +1,32 @@
 import { describe, expect, it } from '@jest/globals'
+import { printableLine, untrusted } from '../src/log-boundary.js'
 import { interpretAnswer } from '../src/token-answer.js'
 import { jsonAnswer, textAnswer } from './helpers/fakes.js'
 
 describe('interpretAnswer', () => {
   it('reads a v2 OAuth2 answer with its other tokens', () => {
     expect(
-      interpretAnswer(jsonAnswer(200, { access_token: 'AT', token_type: 'Bearer', expires_in: 3600, refresh_token: 'RT', id_token: 'IT' }))
+      interpretAnswer(
+        jsonAnswer(200, {
+          access_token: 'AT',
+          token_type: 'Bearer',
+          expires_in: 3600,
+          refresh_token: 'refresh-RT',
+          id_token: 'identity-IT'
+        })
+      )
     ).toEqual({
       kind: 'token',
-      grant: { accessToken: 'AT', otherTokens: ['RT', 'IT'], expiresInSeconds: 3600 }
+      grant: { accessToken: 'AT', otherTokens: ['refresh-RT', 'identity-IT'], expiresInSeconds: 3600 }
     })
   })
 
   it('reads a v1 answer, keys in any case, expiresIn as a string', () => {
-    expect(interpretAnswer(jsonAnswer(200, { AccessToken: 'AT', EXPIRESIN: '120', idToken: 'IT', externalToken: 'ET' }))).toEqual({
+    expect(
+      interpretAnswer(jsonAnswer(200, { AccessToken: 'AT', EXPIRESIN: '120', idToken: 'identity-IT', externalToken: 'external-ET' }))
+    ).toEqual({
       kind: 'token',
-      grant: { accessToken: 'AT', otherTokens: ['IT', 'ET'], expiresInSeconds: 120 }
+      grant: { accessToken: 'AT', otherTokens: ['identity-IT', 'external-ET'], expiresInSeconds: 120 }
     })
   })
 
@@ -42,12 +53,22 @@ describe('interpretAnswer', () => {
     }
   )
 
-  it.each(['two words', 'line\nbreak', 'tab\there', 'ünïcode'])('a token that cannot go into a header is refused: %j', (token) => {
-    expect(interpretAnswer(jsonAnswer(200, { access_token: token }))).toEqual({
-      kind: 'other',
-      status: 200,
-      detail: 'HTTP 200 with an access token that is not printable ASCII',
-      json: true
+  it.each(['two words', 'line\nbreak', 'tab\there', 'ünïcode', '-Mbase;print(q(x));exit', "a'b", '$(id)', '=abc'])(
+    'a token that is not an RFC 6750 bearer token is refused, nothing a later tool could run: %j',
+    (token) => {
+      expect(interpretAnswer(jsonAnswer(200, { access_token: token }))).toEqual({
+        kind: 'other',
+        status: 200,
+        detail: 'HTTP 200 with an access token that is not a bearer token (RFC 6750)',
+        json: true
+      })
+    }
+  )
+
+  it('does not mask, and so does not carry, refresh or ID tokens shorter than 8 characters', () => {
+    expect(interpretAnswer(jsonAnswer(200, { access_token: 'eyJ.x.y', refresh_token: 'v2', id_token: 'https' }))).toEqual({
+      kind: 'token',
+      grant: { accessToken: 'eyJ.x.y', otherTokens: [] }
     })
   })
 
@@ -64,7 +85,7 @@ describe('interpretAnswer', () => {
     expect(interpretAnswer(jsonAnswer(401, { error: 'invalid_client', error_description: 'Client authentication failed' }))).toEqual({
       kind: 'oauth-error',
       status: 401,
-      detail: 'HTTP 401: invalid_client: Client authentication failed'
+      detail: `HTTP 401: ${untrusted('invalid_client: Client authentication failed')}`
     })
   })
 
@@ -81,19 +102,20 @@ describe('interpretAnswer', () => {
     expect(interpretAnswer(jsonAnswer(400, { code: 400, message: 'Required parameter is missing', details: 'clientSecret' }))).toEqual({
       kind: 'other',
       status: 400,
-      detail: 'HTTP 400: Required parameter is missing (clientSecret)',
+      detail: `HTTP 400: ${untrusted('Required parameter is missing (clientSecret)')}`,
       json: true
     })
   })
 
-  it('cuts long server text short', () => {
+  it('marks server text as untrusted, so that the log boundary cuts it short after redacting it', () => {
     const verdict = interpretAnswer(jsonAnswer(400, { message: 'x'.repeat(5000) }))
-    expect(verdict.kind === 'other' && verdict.detail.length).toBeLessThan(230)
+    expect(verdict.kind === 'other' && verdict.detail).toBe(`HTTP 400: ${untrusted('x'.repeat(5000))}`)
+    expect(verdict.kind === 'other' && printableLine(verdict.detail, [])).toBe(`HTTP 400: ${'x'.repeat(200)}…`)
   })
 
-  it.each([429, 500, 502, 503, 504])('%i is transient', (status) => {
+  it.each([429, 500, 502, 503, 504])("%i is an answer like any other: retrying it is the retry policy's call", (status) => {
     expect(interpretAnswer(jsonAnswer(status, { code: status, message: 'Please try again in few minutes.' }))).toMatchObject({
-      kind: 'transient',
+      kind: 'other',
       status
     })
   })
@@ -105,6 +127,10 @@ describe('interpretAnswer', () => {
       location: 'https://login.example.com/sso',
       detail: `HTTP ${status}`
     })
+  })
+
+  it('a redirect without a Location has an empty one', () => {
+    expect(interpretAnswer({ status: 302, contentType: '', body: '' })).toMatchObject({ kind: 'redirect', location: '' })
   })
 
   it('an HTML page is a web page, by content type or by its first character', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { requestToken, type TokenClientSettings } from '../src/token-client.js'
+import { printableLine } from '../src/log-boundary.js'
 import { TransportError } from '../src/transport-error.js'
 import { USER_AGENT } from '../src/constants.js'
 import { CLIENT_ID, SECRET, fakeClock, jsonAnswer, scriptedSender, textAnswer, type Reply } from './helpers/fakes.js'
@@ -15,8 +16,8 @@ const settings = (overrides: Partial<TokenClientSettings> = {}): TokenClientSett
   ...overrides
 })
 
-const v2Token = jsonAnswer(200, { access_token: 'tok-v2', token_type: 'Bearer', expires_in: 3600, id_token: 'id-v2' })
-const v1Token = jsonAnswer(200, { accessToken: 'tok-v1', refreshToken: 'rt-v1' })
+const v2Token = jsonAnswer(200, { access_token: 'tok-v2', token_type: 'Bearer', expires_in: 3600, id_token: 'id-token-v2' })
+const v1Token = jsonAnswer(200, { accessToken: 'tok-v1', refreshToken: 'refresh-v1' })
 const notFound = textAnswer(404, '404 page not found')
 const oauthInvalidClient = jsonAnswer(401, { error: 'invalid_client', error_description: 'Client authentication failed' })
 const v1BadGrant = jsonAnswer(400, { code: 400, message: 'Bad request - grantType client_credentials is not supported' })
@@ -30,16 +31,26 @@ function harness(replies: Reply[], overrides: Partial<TokenClientSettings> = {})
     send,
     clock,
     mask: (s: string) => events.push(`mask ${s}`),
-    info: (m: string) => events.push(`info ${m}`),
-    debug: (m: string) => events.push(`debug ${m}`)
+    info: (m: string) => events.push(`info ${printableLine(m, [])}`),
+    debug: (m: string) => events.push(`debug ${printableLine(m, [])}`)
   }
-  return { send, clock, events, result: requestToken(settings(overrides), deps) }
+  // Messages as the log boundary prints them: server text marked untrusted, then shortened.
+  const result = requestToken(settings(overrides), deps).catch((error: Error) => {
+    error.message = printableLine(error.message, [])
+    throw error
+  })
+  return { send, clock, events, result }
 }
 
 describe('requestToken: each api-version sends its request', () => {
   it('v2: form-encoded client credentials to /api/v2/token', async () => {
     const h = harness([v2Token], { apiVersion: 'v2' })
-    await expect(h.result).resolves.toEqual({ accessToken: 'tok-v2', otherTokens: ['id-v2'], expiresInSeconds: 3600, generation: 'v2' })
+    await expect(h.result).resolves.toEqual({
+      accessToken: 'tok-v2',
+      otherTokens: ['id-token-v2'],
+      expiresInSeconds: 3600,
+      generation: 'v2'
+    })
     const [request] = h.send.requests
     expect(request).toMatchObject({
       url: `${BASE}/api/v2/token`,
@@ -75,7 +86,7 @@ describe('requestToken: each api-version sends its request', () => {
   it('masks the access token and every other token before anything else is logged', async () => {
     const h = harness([v1Token], { apiVersion: 'v1' })
     await h.result
-    expect(h.events).toEqual(['mask tok-v1', 'mask rt-v1'])
+    expect(h.events).toEqual(['mask tok-v1', 'mask refresh-v1'])
   })
 })
 
@@ -121,11 +132,19 @@ describe('requestToken: auto negotiation', () => {
     expect(JSON.parse(h.send.requests[2]?.body ?? '')).toMatchObject({ grantType: 'app_token' })
   })
 
-  it.each([401, 403])('stops at v1 on %i', async (status) => {
-    const h = harness([notFound, jsonAnswer(status, { code: status, message: 'Unauthorized' })])
+  it.each([401, 403])('goes from v1 to v1-app-token on %i too, and lists every verdict when that refuses as well', async (status) => {
+    const refused = jsonAnswer(status, { code: status, message: 'Unauthorized' })
+    const h = harness([notFound, refused, refused])
     await expect(h.result).rejects.toThrow(
-      `Run:ai refused the request for a token (api-version v2: POST ${BASE}/api/v2/token answered HTTP 404 with a body that is not JSON; api-version v1: POST ${BASE}/api/v1/token answered HTTP ${status}: Unauthorized). Check \`client-id\` and \`client-secret\``
+      `Run:ai refused the request for a token (api-version v2: POST ${BASE}/api/v2/token answered HTTP 404 with a body that is not JSON; api-version v1: POST ${BASE}/api/v1/token answered HTTP ${status}: Unauthorized; api-version v1-app-token: POST ${BASE}/api/v1/token answered HTTP ${status}: Unauthorized). Check \`client-id\` and \`client-secret\``
     )
+    expect(h.send.requests).toHaveLength(3)
+    expect(JSON.parse(h.send.requests[2]?.body ?? '')).toMatchObject({ grantType: 'app_token' })
+  })
+
+  it('stops at v1 on other refusals, such as 404', async () => {
+    const h = harness([notFound, notFound])
+    await expect(h.result).rejects.toThrow('no API generation answered with a token')
     expect(h.send.requests).toHaveLength(2)
   })
 
@@ -180,7 +199,7 @@ describe('requestToken: retries', () => {
   })
 
   it('retries connection errors', async () => {
-    const h = harness([new TransportError('could not talk to runai.example.com: ECONNRESET.', true), v2Token])
+    const h = harness([new TransportError('could not talk to runai.example.com: ECONNRESET.', 'connection', 'control plane'), v2Token])
     await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
   })
 
@@ -198,10 +217,49 @@ describe('requestToken: retries', () => {
     expect(h.send.requests).toHaveLength(3)
   })
 
-  it('never waits past timeout-seconds', async () => {
+  it('never waits past timeout-seconds, and blames a Retry-After beyond it when that was the cause', async () => {
     const h = harness([jsonAnswer(429, {}, { retryAfter: '60' })], { timeoutMs: 10_000 })
-    await expect(h.result).rejects.toThrow('`timeout-seconds` (10) leaves no time for another attempt')
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token from ${BASE}/api/v2/token after 1 attempt(s) in 0 s; the last one failed with HTTP 429. The control plane asked to wait 60 s before the next attempt (Retry-After), more than \`timeout-seconds\` (10) leaves; try again later, or raise \`timeout-seconds\`.`
+    )
     expect(h.clock.sleeps).toEqual([])
+  })
+
+  it('blames the time left, not the server, when the backoff outlasts timeout-seconds', async () => {
+    const h = harness([new TransportError('no answer from runai.example.com within 1 s.', 'timeout', 'control plane')], { timeoutMs: 500 })
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token from ${BASE}/api/v2/token after 1 attempt(s) in 0 s; the last one failed with no answer from runai.example.com within 1 s. \`timeout-seconds\` (0.5) leaves no time for another attempt. No answer came in time; check that \`url\` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY), or raise \`timeout-seconds\`.`
+    )
+  })
+
+  it('names the proxy, not the control plane, when the proxy kept failing', async () => {
+    const proxyDown = new TransportError(
+      'could not talk to the proxy proxy.corp:3128 (from HTTPS_PROXY): ECONNREFUSED.',
+      'connection',
+      'proxy'
+    )
+    const h = harness([proxyDown, proxyDown], { maxAttempts: 2 })
+    await expect(h.result).rejects.toThrow(
+      `Could not get a Run:ai token from ${BASE}/api/v2/token after 2 attempt(s) in 1 s; the last one failed with could not talk to the proxy proxy.corp:3128 (from HTTPS_PROXY): ECONNREFUSED. The proxy in HTTPS_PROXY did not carry the request; check that it is up and reachable from the runner, or list the control plane in NO_PROXY, or raise \`max-attempts\`.`
+    )
+  })
+
+  it('says the control plane limits requests when 429 kept coming', async () => {
+    const h = harness([jsonAnswer(429, {}), jsonAnswer(429, {})], { maxAttempts: 2 })
+    await expect(h.result).rejects.toThrow('The control plane kept limiting requests (HTTP 429); try again later, or raise `max-attempts`.')
+  })
+
+  it('says the connection kept failing when it did', async () => {
+    const reset = new TransportError('could not talk to runai.example.com: ECONNRESET.', 'connection', 'control plane')
+    const h = harness([reset, reset], { maxAttempts: 2 })
+    await expect(h.result).rejects.toThrow(
+      'The connection to the control plane kept failing; check that `url` is reachable from the runner and try again later, or raise `max-attempts`.'
+    )
+  })
+
+  it('lets an unexpected error through as it is', async () => {
+    const h = harness([new TypeError('bug')])
+    await expect(h.result).rejects.toThrow(TypeError)
   })
 
   it('bounds each attempt by the time left', async () => {
@@ -221,7 +279,11 @@ describe('requestToken: retries', () => {
 
   it('does not retry a certificate problem', async () => {
     const h = harness([
-      new TransportError('the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).', false)
+      new TransportError(
+        'the TLS certificate of runai.example.com could not be verified (SELF_SIGNED_CERT_IN_CHAIN).',
+        'certificate',
+        'control plane'
+      )
     ])
     await expect(h.result).rejects.toThrow(
       `Could not get a Run:ai token from ${BASE}/api/v2/token: the TLS certificate of runai.example.com could not be verified`
@@ -237,6 +299,13 @@ describe('requestToken: redirects', () => {
       `${BASE}/api/v2/token answered HTTP 302, redirecting to https://sso.example.com/login. Redirects are not followed because the request carries the client secret. Set \`url\` to the Run:ai control-plane address itself`
     )
     expect(h.send.requests).toHaveLength(1)
+  })
+
+  it('says so when the location is no URL, or missing', async () => {
+    const invalid = harness([{ status: 302, contentType: '', location: 'http://[not-a-host', body: '' }])
+    await expect(invalid.result).rejects.toThrow('answered HTTP 302, redirecting to an address that is not a valid URL.')
+    const missing = harness([{ status: 303, contentType: '', body: '' }])
+    await expect(missing.result).rejects.toThrow('answered HTTP 303, redirecting to an address it did not name.')
   })
 
   it('resolves a relative location', async () => {

@@ -1,11 +1,11 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 890:
+/***/ 407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(742);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(894);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 742:
+/***/ 894:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -23,9 +23,11 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// UNUSED EXPORTS: defaultDeps
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -61,7 +63,7 @@ function utils_toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -157,7 +159,7 @@ function escapeProperty(s) {
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -194,7 +196,7 @@ function file_command_prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -512,7 +514,7 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -836,6 +838,13 @@ const InputDefault = {
 const MAX_ANSWER_BYTES = 1024 * 1024;
 /** One attempt never waits longer than this, so that a hung connection still leaves time to retry. */
 const MAX_ATTEMPT_MS = 30_000;
+/**
+ * Tokens larger than this are refused: Linux refuses to start a process whose environment holds
+ * a much larger value (E2BIG), so every later step of the job would fail to start.
+ */
+const MAX_TOKEN_BYTES = 64 * 1024;
+/** The runner's files for outputs, environment variables and the job summary. */
+const RunnerFile = { output: 'GITHUB_OUTPUT', env: 'GITHUB_ENV', summary: 'GITHUB_STEP_SUMMARY' };
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
@@ -849,23 +858,13 @@ class ActionError extends Error {
 class InputError extends ActionError {
     name = 'InputError';
 }
-/** Replaces every occurrence of each secret with `***`, longest first so that overlaps cannot leak a tail. */
-function redact(text, secrets) {
-    let out = text;
-    for (const secret of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-        out = out.split(secret).join('***');
-    }
-    return out;
-}
-/** Shortens server-supplied text so that a hostile or verbose answer cannot flood the log. */
-function clip(text, max = 200) {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
 
 ;// CONCATENATED MODULE: ./src/expiry.ts
+/** The last instant a JavaScript Date can hold (ECMA-262: 8.64e15 ms after the epoch). */
+const MAX_DATE_MS = 8.64e15;
 function tokenExpiry(accessToken, expiresInSeconds, nowMs) {
-    if (expiresInSeconds !== undefined) {
+    // An expires_in too large to be a date (1e300, Go's MaxInt64) says nothing usable: fall back to exp.
+    if (expiresInSeconds !== undefined && nowMs + expiresInSeconds * 1000 <= MAX_DATE_MS) {
         return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString() };
     }
     const exp = jwtExpiry(accessToken);
@@ -882,7 +881,7 @@ function jwtExpiry(token) {
         const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
         const exp = claims?.exp;
         // Reject values that Date cannot represent rather than printing "Invalid Date".
-        return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 && exp < 8.64e12 ? exp : undefined;
+        return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 && exp * 1000 <= MAX_DATE_MS ? exp : undefined;
     }
     catch {
         return undefined;
@@ -929,9 +928,6 @@ function normalizeBaseUrl(raw) {
     if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
         throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.');
     }
-    if (url.hostname === '') {
-        throw new InputError(`Input \`url\` has no host name: "${safeEcho(text)}".`);
-    }
     let path = url.pathname.replace(/\/+$/, '');
     path = path.replace(TOKEN_PATH_SUFFIX, '').replace(/\/+$/, '');
     return `${url.protocol}//${url.host}${path}`;
@@ -943,14 +939,14 @@ function safeEcho(text) {
 
 ;// CONCATENATED MODULE: ./src/generations.ts
 /**
- * The three generations of Run:ai's token API (see shared/runai-api/README.md) and the request
- * each one expects.
+ * The three generations of Run:ai's token API (docs/runai-token-api.md) and the request each one
+ * expects.
  */
 const API_VERSION_CHOICES = ['auto', 'v2', 'v1', 'v1-app-token'];
 function buildTokenRequest(generation, credentials) {
     switch (generation) {
         case 'v2':
-            // OAuth2 client credentials, form-encoded (control planes 2.25+, v3.0, current SaaS).
+            // OAuth2 client credentials, form-encoded (control planes 2.24+, v3.0, current SaaS).
             return {
                 generation,
                 path: '/api/v2/token',
@@ -962,7 +958,8 @@ function buildTokenRequest(generation, credentials) {
                 }).toString()
             };
         case 'v1':
-            // 2.20+; the spec spells clientID but servers match keys without regard to case: send the documented spelling.
+            // 2.20+. The specification spells clientID; the documentation spells clientId, and every public
+            // client known to work sends that. Whether the server ignores case is not on record.
             return v1Request(generation, {
                 grantType: 'client_credentials',
                 clientId: credentials.clientId,
@@ -1039,345 +1036,210 @@ function parsePositiveInteger(name, value, max) {
     }
     return n;
 }
+// Names that change how later steps run (the loader, shells, interpreters and tools that read
+// code, options or servers from the environment), or that the runner owns. Windows compares
+// variable names without regard to case, so this does too.
+const RESERVED_ENV_NAMES = new RegExp(`^(${[
+    'PATH',
+    'PATHEXT',
+    'COMSPEC',
+    'BASH_ENV',
+    'ENV',
+    'SHELLOPTS',
+    'BASHOPTS',
+    'HOME',
+    'TMPDIR',
+    'LD_.*',
+    'DYLD_.*',
+    'NODE_.*',
+    'NPM_CONFIG_.*',
+    'GIT_.*',
+    'SSH_.*',
+    'PYTHON.*',
+    'PIP_.*',
+    'PERL5.*',
+    'RUBY.*',
+    'JAVA_TOOL_OPTIONS',
+    'JDK_JAVA_OPTIONS',
+    '_JAVA_OPTIONS',
+    '(HTTPS?|ALL|NO)_PROXY',
+    'GITHUB_.*',
+    'RUNNER_.*',
+    'ACTIONS_.*'
+].join('|')})$`, 'i');
 function parseEnvName(value) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
         throw new InputError(`Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`);
     }
-    // GitHub refuses to set GITHUB_* variables, and NODE_OPTIONS would be read by every later Node step.
-    if (/^GITHUB_/i.test(value) || /^NODE_OPTIONS$/i.test(value)) {
-        throw new InputError(`Input \`${Input.envName}\` must not be ${value}: GitHub reserves GITHUB_* names and NODE_OPTIONS changes how later Node steps start. Use a name such as RUNAI_TOKEN.`);
+    if (RESERVED_ENV_NAMES.test(value)) {
+        throw new InputError(`Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, ENV, LD_*, DYLD_*, NODE_* and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`);
     }
     return value;
 }
 
-;// CONCATENATED MODULE: ./src/retry.ts
-/** Waiting between attempts: exponential backoff with full jitter, and never sooner than `Retry-After`. */
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    random: () => Math.random()
-};
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 20_000;
+;// CONCATENATED MODULE: ./src/log-boundary.ts
 /**
- * Delay before attempt `attempt + 1` (attempt counts from 1). Full jitter spreads a matrix of jobs
- * that failed together. A server's Retry-After already says when to come back: it is the floor,
- * with at most one base interval of jitter on top, so that a herd does not return in the same
- * instant but does not wait longer than it was told either.
+ * The one place every line the action prints goes through. The runner reads each stdout line as a
+ * workflow command twice (`::name::data` at the start of a line after whitespace, and the older
+ * `##[name]data` anywhere in it) and masks only whole registered values. Server text, Node's error
+ * messages and anything else the action quotes are therefore hostile: they could stop command
+ * processing, register or clear masks, or carry part of a secret past a cut. In this order, each
+ * line is redacted from its raw text, neutralised, and only then shortened.
  */
-function retryDelayMs(attempt, retryAfterMs, random) {
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    if (retryAfterMs === undefined)
-        return Math.floor(random() * ceiling);
-    return retryAfterMs + Math.floor(random() * Math.min(ceiling, BACKOFF_BASE_MS));
+// Untrusted spans are marked with two private-use characters so that they can be shortened after
+// redaction and neutralisation, and not before.
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const MARKERS = /[\uE000\uE001]/g;
+const SPAN = /\uE000([^\uE001]*)\uE001/g;
+/** Runs this long of a masked value are hidden too: the runner masks whole values only. */
+const MIN_HIDDEN_RUN = 8;
+/** Longest piece of quoted text printed; longer ones are cut, after redaction. */
+const MAX_QUOTED_CHARS = 200;
+const REDACTED = '***';
+/** Marks text that came from outside (a server, the network, Node): it is shortened when printed. */
+function untrusted(text) {
+    return `${OPEN}${text.replace(MARKERS, '\uFFFD')}${CLOSE}`;
 }
-/** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
-function parseRetryAfter(value, nowMs) {
-    if (value === undefined)
-        return undefined;
-    const text = value.trim();
-    if (/^\d+$/.test(text))
-        return Number(text) * 1000;
-    if (!/GMT$/i.test(text))
-        return undefined; // HTTP dates end in GMT; Date.parse would take "-1" as a year
-    const date = Date.parse(text);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-;// CONCATENATED MODULE: ./src/tls-trust.ts
-
-
-
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const readUtf8 = (path) => (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
 /**
- * The certificate authorities to trust besides Node's roots when `ca-certificate` is set: the file
- * in NODE_EXTRA_CA_CERTS (which a `ca` option would otherwise drop) and the given ones. Undefined
- * when the input is empty, so that Node's default trust store applies unchanged.
+ * Replaces each masked value, and every run of {@link MIN_HIDDEN_RUN} or more of its characters,
+ * with `***`. A server that echoes half the secret, or the secret cut short, must not get that
+ * half into the log. Values shorter than the run length are replaced where they appear whole.
  */
-function extraAuthorities(caInput, env, readFile = readUtf8) {
-    if (caInput === '')
-        return undefined;
-    const fromEnv = env.NODE_EXTRA_CA_CERTS ? readOptional(env.NODE_EXTRA_CA_CERTS, readFile) : [];
-    return [...fromEnv, ...parseCaInput(caInput, readFile)];
+function redact(text, secrets) {
+    const hidden = new Array(text.length).fill(false);
+    for (const secret of secrets) {
+        if (secret.length === 0)
+            continue;
+        for (const variant of new Set([secret, secret.replace(MARKERS, '\uFFFD')]))
+            hideRuns(text, variant, hidden);
+    }
+    let out = '';
+    for (let i = 0; i < text.length; i++) {
+        if (!hidden[i])
+            out += text[i];
+        else if (i === 0 || !hidden[i - 1])
+            out += REDACTED;
+    }
+    return out;
 }
-/** `ca-certificate` is PEM text or the path of a PEM file; either way it must hold valid certificates. */
-function parseCaInput(caInput, readFile = readUtf8) {
-    let pem = caInput;
-    let source = 'the PEM text given';
-    if (!caInput.includes('-----BEGIN')) {
-        try {
-            pem = readFile(caInput);
-        }
-        catch (error) {
-            const code = error.code ?? 'unreadable';
-            throw new InputError(`Input \`${Input.caCertificate}\` is neither PEM text (-----BEGIN CERTIFICATE-----…) nor a readable file: cannot read "${caInput.slice(0, 200)}" (${code}).`);
-        }
-        source = `the file "${caInput.slice(0, 200)}"`;
-    }
-    const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-    if (blocks.length === 0) {
-        throw new InputError(`Input \`${Input.caCertificate}\`: ${source} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`);
-    }
-    blocks.forEach((block, index) => {
-        try {
-            new external_node_crypto_namespaceObject.X509Certificate(block);
-        }
-        catch {
-            throw new InputError(`Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.`);
-        }
-    });
-    return blocks;
-}
-function readOptional(path, readFile) {
-    try {
-        return readFile(path).match(PEM_CERTIFICATE) ?? [];
-    }
-    catch {
-        return []; // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we, by ignoring it.
+function hideRuns(text, secret, hidden) {
+    const run = Math.min(MIN_HIDDEN_RUN, secret.length);
+    const pieces = new Set();
+    for (let i = 0; i + run <= secret.length; i++)
+        pieces.add(secret.slice(i, i + run));
+    for (let i = 0; i + run <= text.length; i++) {
+        if (pieces.has(text.slice(i, i + run)))
+            hidden.fill(true, i, i + run);
     }
 }
-
-;// CONCATENATED MODULE: ./src/token-answer.ts
-
-const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
-const OAUTH2_ERROR_CODES = new Set([
-    'invalid_request',
-    'invalid_client',
-    'invalid_grant',
-    'unauthorized_client',
-    'unsupported_grant_type',
-    'invalid_scope'
-]);
-const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken'];
-const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken'];
-const EXPIRES_IN_KEYS = ['expires_in', 'expiresin'];
-const BEARER_TOKEN = /^[\x21-\x7e]+$/;
-function interpretAnswer(answer) {
-    const { status } = answer;
-    const fields = parseJsonObject(answer.body);
-    const reason = fields === undefined ? undefined : errorReason(fields);
-    const detail = describeStatus(status, reason);
-    if (status >= 300 && status < 400) {
-        return { kind: 'redirect', status, location: answer.location ?? '', detail };
-    }
-    if (TRANSIENT_STATUSES.has(status)) {
-        return { kind: 'transient', status, detail };
-    }
-    if (fields === undefined && looksLikeWebPage(answer)) {
-        return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` };
-    }
-    if (fields === undefined) {
-        return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false };
-    }
-    if (status >= 200 && status < 300) {
-        const accessToken = stringField(fields, ACCESS_TOKEN_KEYS);
-        if (accessToken === undefined) {
-            return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true };
-        }
-        // It goes into an Authorization header later: printable ASCII without spaces, as RFC 6750 needs.
-        if (!BEARER_TOKEN.test(accessToken)) {
-            return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true };
-        }
-        const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t) => t !== undefined);
-        const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS);
-        return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } };
-    }
-    // RFC 6749 5.2: a token endpoint that judged the request answers 400 or 401 with one of these
-    // codes. A 404 with {"error": "Not Found"} (as many web frameworks answer) is no such verdict.
-    if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
-        return { kind: 'oauth-error', status, detail };
-    }
-    return { kind: 'other', status, detail, json: true };
+/**
+ * Takes away every means text has to steer the runner: control characters (ESC, CR, LF…) are
+ * shown escaped or, for whitespace, become one space; `##[` anywhere becomes `## [`; a line that
+ * would start with `:` gets a backslash in front. Markers of untrusted spans (private-use
+ * characters, neither controls nor format characters) pass unchanged.
+ */
+function neutralise(text) {
+    return text
+        .replace(/[\s\u2028\u2029]+/g, ' ')
+        .replace(/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .replace(/##\[/g, '## [')
+        .replace(/^(\s*):/, '$1\\:');
 }
-/** A JSON object with its keys lower-cased: Run:ai matches keys without regard to case, and so do we. */
-function parseJsonObject(body) {
-    let value;
-    try {
-        value = JSON.parse(body);
-    }
-    catch {
-        return undefined;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value))
-        return undefined;
-    return new Map(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v]));
+/** Ends a message that may end in untrusted text with exactly one full stop. */
+function sentence(text) {
+    return `${text.replace(/\.+(\uE001?)$/, '$1')}.`;
 }
-function stringField(fields, keys) {
-    for (const key of keys) {
-        const value = fields.get(key);
-        if (typeof value === 'string' && value.trim() !== '')
-            return value;
-    }
-    return undefined;
+/** Shortens text to `max` characters, marking the cut. */
+function clip(text, max = MAX_QUOTED_CHARS) {
+    return text.length > max ? `${text.slice(0, max)}…` : text;
 }
-function positiveNumberField(fields, keys) {
-    for (const key of keys) {
-        const value = fields.get(key);
-        const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-        if (typeof n === 'number' && Number.isFinite(n) && n > 0)
-            return Math.floor(n);
-    }
-    return undefined;
+/**
+ * One printable line from a message that may hold untrusted spans: redacted, neutralised, each
+ * untrusted span shortened, markers removed, then neutralised and redacted once more.
+ */
+function printableLine(message, secrets) {
+    const neutral = neutralise(redact(message, secrets));
+    const shortened = neutral.replace(SPAN, (_, span) => clip(span.trim())).replace(MARKERS, '');
+    // Once more, both: the joins between spans could form `##[`, and collapsing whitespace or
+    // escaping a character could turn text into a masked value (a secret with tabs, or with `\u00ad`).
+    return redact(neutralise(shortened), secrets);
 }
-/** `error: error_description` (OAuth2) or `message (details)` (v1), cut short. */
-function errorReason(fields) {
-    const text = (key) => {
-        const v = fields.get(key);
-        return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+/**
+ * A value as it is, and as a server would echo it from a form body, a URL, a JSON string or an
+ * Authorization header (base64 at each of the three byte offsets, trimmed of the characters that
+ * depend on its neighbours). The runner masks some of these itself, not all.
+ */
+function encodings(value) {
+    const base64 = (prefix) => {
+        const encoded = Buffer.from(prefix + value).toString('base64');
+        return encoded.slice(prefix === '' ? 0 : prefix.length + 2, encoded.length - 3);
     };
-    const error = text('error');
-    if (error !== undefined) {
-        const description = text('error_description');
-        return clip(description === undefined ? error : `${error}: ${description}`);
-    }
-    const message = text('message');
-    if (message !== undefined) {
-        const details = text('details');
-        return clip(details === undefined ? message : `${message} (${details})`);
-    }
-    return undefined;
+    const forms = [
+        value,
+        encodeURIComponent(value),
+        new URLSearchParams({ v: value }).toString().slice(2),
+        JSON.stringify(value).slice(1, -1),
+        base64(''),
+        base64('.'),
+        base64('..')
+    ];
+    return [...new Set(forms)].filter((form) => form.length >= MIN_HIDDEN_RUN || form === value);
 }
-function describeStatus(status, reason) {
-    return reason === undefined ? `HTTP ${status}` : `HTTP ${status}: ${reason}`;
-}
-function looksLikeWebPage(answer) {
-    return /html/i.test(answer.contentType) || /^\s*</.test(answer.body);
-}
-
-;// CONCATENATED MODULE: ./src/transport-error.ts
-/** A request that got no usable HTTP answer. `transient` says whether trying again may help. */
-class TransportError extends Error {
-    transient;
-    name = 'TransportError';
-    constructor(message, transient) {
-        super(message);
-        this.transient = transient;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/token-client.ts
-
-
-
-
-
-
 /**
- * Requests a token from the control plane. With `auto`, negotiates newest generation first: an
- * answer that shows the endpoint is missing moves on, an answer that judged the credentials stops.
+ * Prints through `sinks` only what {@link printableLine} made of a message, redacted against every
+ * value registered with {@link LogBoundary.addSecret} by the time the line is printed. While
+ * holding, lines wait: a server may put a token into an early answer and issue it later, and the
+ * line quoting that answer must not be printed before the token is known and masked.
  */
-async function requestToken(settings, deps) {
-    const deadline = deps.clock.now() + settings.timeoutMs;
-    const refusals = [];
-    let generation = settings.apiVersion === 'auto' ? 'v2' : settings.apiVersion;
-    for (;;) {
-        const request = buildTokenRequest(generation, settings);
-        const endpoint = `${settings.baseUrl}${request.path}`;
-        const outcome = await sendWithRetries(endpoint, request.contentType, request.body, generation, settings, deps, deadline);
-        if ('accessToken' in outcome)
-            return outcome;
-        refusals.push({ generation, endpoint, verdict: outcome });
-        const next = settings.apiVersion === 'auto' ? nextGeneration(generation, outcome) : 'stop';
-        if (next === 'stop')
-            throw new ActionError(describeRefusals(refusals, settings));
-        deps.info(`${endpoint} answered ${outcome.detail}; trying api-version ${next}.`);
-        generation = next;
+class LogBoundary {
+    sinks;
+    secrets = [];
+    held;
+    constructor(sinks) {
+        this.sinks = sinks;
     }
-}
-/** The negotiation table of `auto` (README: "Pinning the API generation"). */
-function nextGeneration(generation, verdict) {
-    if (generation === 'v2') {
-        // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
-        return verdict.kind === 'oauth-error' ? 'stop' : 'v1';
+    /** A value to hide, in the forms a server that echoes a request would quote it in as well. */
+    addSecret(value) {
+        if (value !== '')
+            this.secrets.push(...encodings(value));
     }
-    if (generation === 'v1' && (verdict.status === 400 || verdict.status === 422)) {
-        // 2.18 and 2.19 reject the client_credentials grant as a bad request; they know only app_token.
-        return 'v1-app-token';
+    info(message) {
+        this.print(this.sinks.info, message);
     }
-    return 'stop';
-}
-async function sendWithRetries(endpoint, contentType, body, generation, settings, deps, deadline) {
-    const { clock } = deps;
-    for (let attempt = 1;; attempt++) {
-        let problem;
-        let retryAfterMs;
-        try {
-            const timeoutMs = Math.min(MAX_ATTEMPT_MS, deadline - clock.now());
-            const answer = await deps.send({ url: endpoint, contentType, body, userAgent: USER_AGENT, timeoutMs });
-            const verdict = interpretAnswer(answer);
-            if (verdict.kind === 'token') {
-                deps.mask(verdict.grant.accessToken);
-                verdict.grant.otherTokens.forEach(deps.mask);
-                return { ...verdict.grant, generation };
-            }
-            if (verdict.kind === 'redirect')
-                throw new ActionError(describeRedirect(endpoint, verdict));
-            if (verdict.kind !== 'transient')
-                return verdict;
-            problem = verdict.detail;
-            retryAfterMs = parseRetryAfter(answer.retryAfter, clock.now());
-        }
-        catch (error) {
-            if (!(error instanceof TransportError))
-                throw error;
-            if (!error.transient)
-                throw new ActionError(`Could not get a Run:ai token from ${endpoint}: ${error.message}`);
-            problem = error.message;
-        }
-        const spentSeconds = Math.round((settings.timeoutMs - (deadline - clock.now())) / 1000);
-        const givingUp = `Could not get a Run:ai token from ${endpoint} after ${attempt} attempt(s) in ${spentSeconds} s; the last one failed with ${problem.replace(/\.+$/, '')}`;
-        if (attempt >= settings.maxAttempts) {
-            throw new ActionError(`${givingUp}. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`);
-        }
-        const delay = retryDelayMs(attempt, retryAfterMs, () => clock.random());
-        if (clock.now() + delay >= deadline) {
-            throw new ActionError(`${givingUp}. \`timeout-seconds\` (${settings.timeoutMs / 1000}) leaves no time for another attempt; check that \`url\` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY) or raise \`timeout-seconds\`.`);
-        }
-        deps.debug(`Attempt ${attempt} of ${settings.maxAttempts} at ${endpoint} failed with ${problem}; retrying in ${delay} ms.`);
-        await clock.sleep(delay);
+    debug(message) {
+        this.print(this.sinks.debug, message);
     }
-}
-function describeRedirect(endpoint, verdict) {
-    let where = 'an address it did not name';
-    if (verdict.location !== '') {
-        try {
-            const target = new URL(verdict.location, endpoint);
-            where = `${target.origin}${target.pathname}`; // query and fragment may carry state; leave them out
-        }
-        catch {
-            where = 'an address that is not a valid URL';
-        }
+    warning(message) {
+        this.print(this.sinks.warning, message);
     }
-    return `${endpoint} answered HTTP ${verdict.status}, redirecting to ${where}. Redirects are not followed because the request carries the client secret. Set \`url\` to the Run:ai control-plane address itself (the address of the Run:ai UI, such as https://mycompany.run.ai), not to an address that forwards to it.`;
-}
-function describeRefusals(refusals, settings) {
-    const last = refusals[refusals.length - 1]?.verdict;
-    if (refusals.every((r) => r.verdict.kind === 'web-page')) {
-        return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(' and ')} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`;
+    error(message) {
+        this.print(this.sinks.error, message);
     }
-    const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join('; ');
-    const credentialsJudged = last !== undefined && (last.kind === 'oauth-error' || (last.kind === 'other' && last.json && [400, 401, 403].includes(last.status)));
-    if (credentialsJudged) {
-        const oldServerHint = settings.apiVersion === 'v1' ? ' Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.' : '';
-        return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`;
+    /** The same treatment for text that is not printed but stored, such as the job summary. */
+    render(message) {
+        return printableLine(message, this.secrets);
     }
-    if (settings.apiVersion !== 'auto') {
-        return `Could not get a Run:ai token with api-version ${settings.apiVersion} (${list}). Check that \`url\` is the Run:ai control-plane address and that it supports this api-version; \`api-version: auto\` finds the right one.`;
+    hold() {
+        this.held ??= [];
     }
-    return `Could not get a Run:ai token from ${settings.baseUrl}; no API generation answered with a token (${list}). Check that \`url\` is the Run:ai control-plane address, and \`client-id\` and \`client-secret\`.`;
+    /** Prints the held lines, each redacted against the secrets known now. */
+    release() {
+        const held = this.held ?? [];
+        this.held = undefined;
+        for (const print of held)
+            print();
+    }
+    print(sink, message) {
+        const print = () => sink(this.render(message));
+        if (this.held === undefined)
+            print();
+        else
+            this.held.push(print);
+    }
 }
 
-;// CONCATENATED MODULE: external "node:http"
-const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -1468,23 +1330,537 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
+;// CONCATENATED MODULE: ./src/proxy-settings.ts
+
+
+const proxy_settings_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/**
+ * The proxy for a control-plane URL: HTTPS_PROXY (or https_proxy), unless NO_PROXY names the host,
+ * as @actions/http-client decides it. Plain http goes only to loopback, which is never proxied.
+ * A value without a scheme (`proxy.corp:3128`, as curl takes it) means http://. A value that
+ * cannot be read is an error: going direct instead would bypass the proxy the user set.
+ */
+function proxyFor(target, env = process.env) {
+    const raw = env.https_proxy || env.HTTPS_PROXY;
+    if (!raw || target.protocol !== 'https:' || checkBypass(target))
+        return undefined;
+    // Never echo the value: it may carry a password.
+    const unreadable = (why) => new ActionError(`HTTPS_PROXY is set but ${why}. Set it to http://[user:password@]host:port (or https://…), or list the control plane's host in NO_PROXY.`);
+    let url;
+    try {
+        url = new URL(proxy_settings_SCHEME.test(raw) ? raw : `http://${raw}`);
+    }
+    catch {
+        throw unreadable('is not a URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw unreadable(`uses ${url.protocol.slice(0, 20)}, which the action does not support`);
+    try {
+        return { url, username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    }
+    catch {
+        throw unreadable('its user name or password is not validly percent-encoded');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/transport-error.ts
+
+/** A request that got no usable HTTP answer. Whether trying again may help is retry.ts's call. */
+class TransportError extends Error {
+    kind;
+    peer;
+    status;
+    name = 'TransportError';
+    constructor(message, kind, peer, 
+    /** The proxy's HTTP status, for `proxy-refused`. */
+    status) {
+        super(message);
+        this.kind = kind;
+        this.peer = peer;
+        this.status = status;
+    }
+}
+// Node's names for OpenSSL's verification failures (X509_V_ERR_*), and its own for a host name the
+// certificate does not cover. OpenSSL's security-level refusals (a key or a digest too weak) have
+// no name in Node and arrive as UNSPECIFIED, with OpenSSL's reason as the message.
+const CERTIFICATE_CODES = new Set([
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+    'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_NOT_YET_VALID',
+    'CERT_HAS_EXPIRED',
+    'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+    'ERROR_IN_CERT_NOT_AFTER_FIELD',
+    'CERT_CHAIN_TOO_LONG',
+    'CERT_REVOKED',
+    'INVALID_CA',
+    'PATH_LENGTH_EXCEEDED',
+    'INVALID_PURPOSE',
+    'CERT_UNTRUSTED',
+    'CERT_REJECTED',
+    'HOSTNAME_MISMATCH',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'UNSPECIFIED'
+]);
+const DNS_CODES = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME']);
+const PRIVATE_CA_HINT = 'If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.';
+const WEAK_CERTIFICATE_HINT = 'Node 24, which runs this action, refuses RSA keys under 2048 bits and SHA-1 signatures: the certificate has to be reissued with an RSA key of 2048 bits or more (or ECDSA) and a SHA-256 signature.';
+/** Turns a Node request error into a sentence for the user that names the failing end and what to do. */
+function classifyRequestError(error, peer) {
+    if (error instanceof TransportError)
+        return error;
+    const err = error;
+    const code = err.code ?? '';
+    const reason = untrusted(err.message);
+    const whose = peer.role === 'proxy' ? `the proxy ${peer.label} (from HTTPS_PROXY)` : peer.label;
+    if (CERTIFICATE_CODES.has(code)) {
+        return new TransportError(`the TLS certificate of ${whose} was refused: ${reason} (${code}). ${certificateHint(code, err.message)}`, 'certificate', peer.role);
+    }
+    if (DNS_CODES.has(code)) {
+        const fix = peer.role === 'proxy' ? 'check HTTPS_PROXY' : 'check `url`, and behind a proxy set HTTPS_PROXY';
+        return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, 'dns', peer.role);
+    }
+    if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
+        return new TransportError(`could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`, 'tls', peer.role);
+    }
+    const detail = code !== '' && !err.message.includes(code) ? `${code} (${reason})` : reason;
+    return new TransportError(`could not talk to ${whose}: ${detail}.`, 'connection', peer.role);
+}
+function certificateHint(code, message) {
+    if (/too weak|too small/i.test(message))
+        return WEAK_CERTIFICATE_HINT;
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+        return "Check the certificate's dates and the runner's clock.";
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
+        return 'Use the host name the certificate is issued for.';
+    }
+    return PRIVATE_CA_HINT;
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+
+
+
+
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: () => Math.random()
+};
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 20_000;
+// Overload and outage answers of a server or a gateway in front of it.
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+/** The one place that answers "is another attempt worth it?". */
+function worthRetrying(outcome) {
+    if (outcome.kind === 'answer')
+        return RETRYABLE_STATUSES.has(outcome.status);
+    const { error } = outcome;
+    switch (error.kind) {
+        case 'timeout':
+        case 'connection':
+        case 'truncated':
+            return true;
+        case 'proxy-refused':
+            // 502/503/504 from a proxy: it could not reach the control plane this time.
+            return (error.status ?? 0) >= 500;
+        default:
+            // DNS, certificates, TLS and oversized answers come out the same on every attempt.
+            return false;
+    }
+}
+/**
+ * Delay before attempt `attempt + 1` (attempt counts from 1). Full jitter spreads a matrix of jobs
+ * that failed together. A server's Retry-After already says when to come back: it is the floor,
+ * with at most one base interval of jitter on top, so that a herd does not return in the same
+ * instant but does not wait longer than it was told either.
+ */
+function retryDelayMs(attempt, retryAfterMs, random) {
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    if (retryAfterMs === undefined)
+        return Math.floor(random() * ceiling);
+    return retryAfterMs + Math.floor(random() * Math.min(ceiling, BACKOFF_BASE_MS));
+}
+/** `Retry-After` as delta-seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+function parseRetryAfter(value, nowMs) {
+    if (value === undefined)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+$/.test(text))
+        return Number(text) * 1000;
+    if (!/GMT$/i.test(text))
+        return undefined; // HTTP dates end in GMT; Date.parse would take "-1" as a year
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+/**
+ * Calls `attempt` until its answer is not worth retrying, and returns that answer. Failures that
+ * are not worth retrying, running out of attempts and running out of time end in an ActionError
+ * that says why, what the last attempt met, and what to do.
+ */
+async function withRetries(where, attempt, limits, clock, debug) {
+    for (let count = 1;; count++) {
+        let outcome;
+        let problem;
+        let retryAfterMs;
+        try {
+            const answered = await attempt(Math.min(MAX_ATTEMPT_MS, limits.deadline - clock.now()));
+            outcome = { kind: 'answer', status: answered.status };
+            if (!worthRetrying(outcome))
+                return answered.value;
+            problem = answered.problem;
+            retryAfterMs = parseRetryAfter(answered.retryAfter, clock.now());
+        }
+        catch (error) {
+            if (!(error instanceof TransportError))
+                throw error;
+            outcome = { kind: 'failure', error };
+            if (!worthRetrying(outcome))
+                throw new ActionError(`Could not get a Run:ai token from ${where}: ${error.message}`);
+            problem = error.message;
+        }
+        const spentSeconds = Math.round((limits.timeoutMs - (limits.deadline - clock.now())) / 1000);
+        const givingUp = sentence(`Could not get a Run:ai token from ${where} after ${count} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`);
+        const { cause, fix } = diagnosis(outcome);
+        if (count >= limits.maxAttempts)
+            throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`);
+        const delay = retryDelayMs(count, retryAfterMs, () => clock.random());
+        if (clock.now() + delay >= limits.deadline) {
+            const timeout = `\`timeout-seconds\` (${limits.timeoutMs / 1000})`;
+            if (retryAfterMs !== undefined && clock.now() + retryAfterMs >= limits.deadline) {
+                throw new ActionError(`${givingUp} The control plane asked to wait ${Math.ceil(retryAfterMs / 1000)} s before the next attempt (Retry-After), more than ${timeout} leaves; try again later, or raise \`timeout-seconds\`.`);
+            }
+            throw new ActionError(`${givingUp} ${timeout} leaves no time for another attempt. ${cause}; ${fix}, or raise \`timeout-seconds\`.`);
+        }
+        debug(`${sentence(`Attempt ${count} of ${limits.maxAttempts} at ${where} failed with ${problem}`)} Retrying in ${delay} ms.`);
+        await clock.sleep(delay);
+    }
+}
+/** What a retryable outcome that kept coming back says about the cause, and what the user can do. */
+function diagnosis(outcome) {
+    if (outcome.kind === 'answer') {
+        return outcome.status === 429
+            ? { cause: 'The control plane kept limiting requests (HTTP 429)', fix: 'try again later' }
+            : { cause: 'The control plane may be down or overloaded', fix: 'try again later' };
+    }
+    if (outcome.error.peer === 'proxy') {
+        return {
+            cause: 'The proxy in HTTPS_PROXY did not carry the request',
+            fix: 'check that it is up and reachable from the runner, or list the control plane in NO_PROXY'
+        };
+    }
+    if (outcome.error.kind === 'timeout') {
+        return { cause: 'No answer came in time', fix: 'check that `url` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY)' };
+    }
+    return {
+        cause: 'The connection to the control plane kept failing',
+        fix: 'check that `url` is reachable from the runner and try again later'
+    };
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/tls-trust.ts
+
+
+
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const readUtf8 = (path) => (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+/**
+ * The TLS context of a run when `ca-certificate` is set: Node's default trust with the given CAs
+ * added, never replaced. Adding to a context's store makes Node copy its shared store (bundled
+ * roots, and since 22.15 NODE_EXTRA_CA_CERTS and the system store under `--use-system-ca`) in a
+ * few milliseconds; a `ca` option would parse every root again instead (25 to 65 ms a run).
+ * Where that call is missing, the documented way: a `ca` list of Node's defaults and the given CAs.
+ */
+async function trustedContext(givenCa, env = process.env, tlsModule, readFile = readUtf8) {
+    const node = tlsModule ?? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 692, 23)));
+    const hasDefaultList = typeof node.getCACertificates === 'function';
+    // Before 22.15 (Node 20), NODE_EXTRA_CA_CERTS is in neither the copied store nor the root list.
+    const fromEnv = !hasDefaultList && env.NODE_EXTRA_CA_CERTS ? readOptional(env.NODE_EXTRA_CA_CERTS, readFile) : [];
+    const context = node.createSecureContext();
+    const store = context.context;
+    if (typeof store?.addCACert === 'function') {
+        for (const pem of [...fromEnv, ...givenCa])
+            store.addCACert(pem);
+        return context;
+    }
+    const defaults = node.getCACertificates?.('default') ?? [...node.rootCertificates, ...fromEnv];
+    return node.createSecureContext({ ca: [...defaults, ...givenCa] });
+}
+/** `ca-certificate` is PEM text or the path of a PEM file; either way it must hold valid certificates. */
+function parseCaInput(caInput, readFile = readUtf8) {
+    let pem = caInput;
+    let source = 'the PEM text given';
+    if (!caInput.includes('-----BEGIN')) {
+        try {
+            pem = readFile(caInput);
+        }
+        catch (error) {
+            const code = error.code ?? 'unreadable';
+            throw new InputError(`Input \`${Input.caCertificate}\` is neither PEM text (-----BEGIN CERTIFICATE-----…) nor a readable file: cannot read "${caInput.slice(0, 200)}" (${code}).`);
+        }
+        source = `the file "${caInput.slice(0, 200)}"`;
+    }
+    const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+    if (blocks.length === 0) {
+        throw new InputError(`Input \`${Input.caCertificate}\`: ${source} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`);
+    }
+    blocks.forEach((block, index) => {
+        try {
+            new external_node_crypto_namespaceObject.X509Certificate(block);
+        }
+        catch {
+            throw new InputError(`Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.`);
+        }
+    });
+    return blocks;
+}
+function readOptional(path, readFile) {
+    try {
+        return readFile(path).match(PEM_CERTIFICATE) ?? [];
+    }
+    catch {
+        return []; // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we, by ignoring it.
+    }
+}
+
+;// CONCATENATED MODULE: ./src/token-answer.ts
+
+const OAUTH2_ERROR_CODES = new Set([
+    'invalid_request',
+    'invalid_client',
+    'invalid_grant',
+    'unauthorized_client',
+    'unsupported_grant_type',
+    'invalid_scope'
+]);
+const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken'];
+const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken'];
+const EXPIRES_IN_KEYS = ['expires_in', 'expiresin'];
+// RFC 6750's b64token: what an Authorization header can carry, and nothing a shell or a tool that
+// reads a variable could take for code (no quotes, `;`, `$`, spaces or parentheses).
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+// Refresh or ID tokens shorter than this are not masked: the runner would mask every occurrence of
+// a two-letter value in the rest of the job's log. They are never printed or handed on anyway.
+const MIN_MASKED_TOKEN = 8;
+function interpretAnswer(answer) {
+    const { status } = answer;
+    const fields = parseJsonObject(answer.body);
+    const reason = fields === undefined ? undefined : errorReason(fields);
+    const detail = describeStatus(status, reason);
+    if (status >= 300 && status < 400) {
+        return { kind: 'redirect', status, location: answer.location ?? '', detail };
+    }
+    if (fields === undefined && looksLikeWebPage(answer)) {
+        return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` };
+    }
+    if (fields === undefined) {
+        return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false };
+    }
+    if (status >= 200 && status < 300) {
+        const accessToken = stringField(fields, ACCESS_TOKEN_KEYS);
+        if (accessToken === undefined) {
+            return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true };
+        }
+        if (!BEARER_TOKEN.test(accessToken)) {
+            return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not a bearer token (RFC 6750)`, json: true };
+        }
+        const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t) => t !== undefined && t.length >= MIN_MASKED_TOKEN);
+        const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS);
+        return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } };
+    }
+    // RFC 6749 5.2: a token endpoint that judged the request answers 400 or 401 with one of these
+    // codes. A 404 with {"error": "Not Found"} (as many web frameworks answer) is no such verdict.
+    if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
+        return { kind: 'oauth-error', status, detail };
+    }
+    return { kind: 'other', status, detail, json: true };
+}
+/**
+ * A JSON object with its keys lower-cased. The documentation and the OpenAPI specification spell
+ * the same fields differently (`accessToken`, `expiresIn`; `access_token`), so answers are read
+ * without regard to case.
+ */
+function parseJsonObject(body) {
+    let value;
+    try {
+        value = JSON.parse(body);
+    }
+    catch {
+        return undefined;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+        return undefined;
+    return new Map(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v]));
+}
+function stringField(fields, keys) {
+    for (const key of keys) {
+        const value = fields.get(key);
+        if (typeof value === 'string' && value.trim() !== '')
+            return value;
+    }
+    return undefined;
+}
+function positiveNumberField(fields, keys) {
+    for (const key of keys) {
+        const value = fields.get(key);
+        const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+        if (typeof n === 'number' && Number.isFinite(n) && n > 0)
+            return Math.floor(n);
+    }
+    return undefined;
+}
+/** `error: error_description` (OAuth2) or `message (details)` (v1), as the server wrote it: untrusted. */
+function errorReason(fields) {
+    const text = (key) => {
+        const v = fields.get(key);
+        return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+    };
+    const error = text('error');
+    if (error !== undefined) {
+        const description = text('error_description');
+        return untrusted(description === undefined ? error : `${error}: ${description}`);
+    }
+    const message = text('message');
+    if (message !== undefined) {
+        const details = text('details');
+        return untrusted(details === undefined ? message : `${message} (${details})`);
+    }
+    return undefined;
+}
+function describeStatus(status, reason) {
+    return reason === undefined ? `HTTP ${status}` : `HTTP ${status}: ${reason}`;
+}
+function looksLikeWebPage(answer) {
+    return /html/i.test(answer.contentType) || /^\s*</.test(answer.body);
+}
+
+;// CONCATENATED MODULE: ./src/token-client.ts
+
+
+
+
+
+
+const V1_GRANT_REFUSALS = new Set([400, 401, 403, 422]);
+/**
+ * Requests a token from the control plane. With `auto`, negotiates newest generation first: an
+ * answer that shows the endpoint is missing moves on, an answer that judged the credentials stops.
+ */
+async function requestToken(settings, deps) {
+    const deadline = deps.clock.now() + settings.timeoutMs;
+    const refusals = [];
+    let generation = settings.apiVersion === 'auto' ? 'v2' : settings.apiVersion;
+    for (;;) {
+        const request = buildTokenRequest(generation, settings);
+        const endpoint = `${settings.baseUrl}${request.path}`;
+        const outcome = await requestFromGeneration(endpoint, request, settings, deps, deadline);
+        if ('accessToken' in outcome)
+            return outcome;
+        refusals.push({ generation, endpoint, verdict: outcome });
+        const next = settings.apiVersion === 'auto' ? nextGeneration(generation, outcome) : 'stop';
+        if (next === 'stop')
+            throw new ActionError(describeRefusals(refusals, settings));
+        deps.info(`${endpoint} answered ${outcome.detail}; trying api-version ${next}.`);
+        generation = next;
+    }
+}
+/** The negotiation table of `auto` (README: "Pinning the API generation"). */
+function nextGeneration(generation, verdict) {
+    if (generation === 'v2') {
+        // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
+        return verdict.kind === 'oauth-error' ? 'stop' : 'v1';
+    }
+    if (generation === 'v1' && V1_GRANT_REFUSALS.has(verdict.status)) {
+        // 2.18 and 2.19 know only app_token. What they answer to client_credentials is not on record;
+        // NVIDIA professional services' scripts treat 400 and 401 alike, so any refusal moves on.
+        return 'v1-app-token';
+    }
+    return 'stop';
+}
+/** One generation's request, retried as retry.ts decides; its final answer as a verdict. */
+async function requestFromGeneration(endpoint, request, settings, deps, deadline) {
+    const verdict = await withRetries(endpoint, async (timeoutMs) => {
+        const answer = await deps.send({
+            url: endpoint,
+            contentType: request.contentType,
+            body: request.body,
+            userAgent: USER_AGENT,
+            timeoutMs
+        });
+        const value = interpretAnswer(answer);
+        // Masked the moment it is read, before anything else can print it.
+        if (value.kind === 'token')
+            [value.grant.accessToken, ...value.grant.otherTokens].forEach(deps.mask);
+        return { value, status: answer.status, problem: value.kind === 'token' ? '' : value.detail, retryAfter: answer.retryAfter };
+    }, { maxAttempts: settings.maxAttempts, timeoutMs: settings.timeoutMs, deadline }, deps.clock, deps.debug);
+    if (verdict.kind === 'token')
+        return { ...verdict.grant, generation: request.generation };
+    if (verdict.kind === 'redirect')
+        throw new ActionError(describeRedirect(endpoint, verdict));
+    return verdict;
+}
+function describeRedirect(endpoint, verdict) {
+    let where = 'an address it did not name';
+    if (verdict.location !== '') {
+        try {
+            const target = new URL(verdict.location, endpoint);
+            where = untrusted(`${target.origin}${target.pathname}`); // query and fragment may carry state; leave them out
+        }
+        catch {
+            where = 'an address that is not a valid URL';
+        }
+    }
+    return `${endpoint} answered HTTP ${verdict.status}, redirecting to ${where}. Redirects are not followed because the request carries the client secret. Set \`url\` to the Run:ai control-plane address itself (the address of the Run:ai UI, such as https://mycompany.run.ai), not to an address that forwards to it.`;
+}
+function describeRefusals(refusals, settings) {
+    const last = refusals[refusals.length - 1]?.verdict;
+    if (refusals.every((r) => r.verdict.kind === 'web-page')) {
+        return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(' and ')} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`;
+    }
+    const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join('; ');
+    const credentialsJudged = last !== undefined && (last.kind === 'oauth-error' || (last.kind === 'other' && last.json && [400, 401, 403].includes(last.status)));
+    if (credentialsJudged) {
+        const oldServerHint = settings.apiVersion === 'v1' ? ' Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.' : '';
+        return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`;
+    }
+    if (settings.apiVersion !== 'auto') {
+        return `Could not get a Run:ai token with api-version ${settings.apiVersion} (${list}). Check that \`url\` is the Run:ai control-plane address and that it supports this api-version; \`api-version: auto\` finds the right one.`;
+    }
+    return `Could not get a Run:ai token from ${settings.baseUrl}; no API generation answered with a token (${list}). Check that \`url\` is the Run:ai control-plane address, and \`client-id\` and \`client-secret\`.`;
+}
+
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: ./src/proxy-tunnel.ts
 
 
 /**
  * Opens a CONNECT tunnel through an HTTP(S) proxy to `host:port`. TLS to the control plane is then
  * run inside the tunnel by the caller, so the proxy sees neither the secret nor the token, and the
- * caller's CA settings apply end to end.
+ * caller's CA settings apply end to end. An https:// proxy is verified with the same trust.
  */
-async function openTunnel(proxy, host, port, signal) {
-    const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+async function openTunnel({ url: proxy, username, password }, target, proxyTls, signal) {
+    const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
     const headers = { Host: authority };
-    if (proxy.username !== '' || proxy.password !== '') {
-        headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`;
+    if (username !== '' || password !== '') {
+        headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     }
-    const proxyPort = proxy.port || (proxy.protocol === 'https:' ? '443' : '80');
-    const proxyName = `${proxy.hostname}:${proxyPort}`;
-    const send = proxy.protocol === 'https:' ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
+    const isHttps = proxy.protocol === 'https:';
+    const proxyPort = proxy.port || (isHttps ? '443' : '80');
+    const peer = { role: 'proxy', label: `${proxy.hostname}:${proxyPort}` };
+    const send = isHttps ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
     return new Promise((resolve, reject) => {
         const request = send({
             host: proxy.hostname.replace(/^\[|\]$/g, ''),
@@ -1493,7 +1869,8 @@ async function openTunnel(proxy, host, port, signal) {
             path: authority,
             headers,
             agent: false,
-            signal
+            ...(signal === undefined ? {} : { signal }),
+            ...(isHttps ? proxyTls : {})
         });
         request.once('connect', (response, socket) => {
             if (response.statusCode === 200) {
@@ -1501,17 +1878,11 @@ async function openTunnel(proxy, host, port, signal) {
                 return;
             }
             socket.destroy();
-            const status = response.statusCode ?? 0;
+            const status = Number(response.statusCode);
             const hint = status === 407 ? ' The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port.' : '';
-            reject(new TransportError(`the proxy ${proxyName} refused to open a tunnel to ${authority} (HTTP ${status}).${hint}`, status >= 500));
+            reject(new TransportError(`the proxy ${peer.label} (from HTTPS_PROXY) refused to open a tunnel to ${authority} (HTTP ${status}).${hint}`, 'proxy-refused', 'proxy', status));
         });
-        request.once('error', (error) => {
-            if (signal.aborted) {
-                reject(signal.reason);
-                return;
-            }
-            reject(new TransportError(`could not reach the proxy ${proxyName} (from HTTPS_PROXY): ${error.code ?? error.message}.`, true));
-        });
+        request.once('error', (error) => reject(signal?.aborted ? signal.reason : classifyRequestError(error, peer)));
         request.end();
     });
 }
@@ -1523,84 +1894,120 @@ async function openTunnel(proxy, host, port, signal) {
 
 
 
-// Verification failures: retrying cannot help, the user has to fix the trust.
-const CERTIFICATE_ERRORS = new Set([
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'CERT_UNTRUSTED',
-    'CERT_REJECTED',
-    'CERT_SIGNATURE_FAILURE',
-    'CERT_REVOKED',
-    'ERR_TLS_CERT_ALTNAME_INVALID',
-    'HOSTNAME_MISMATCH'
-]);
-// Failures that a second try will not mend either.
-const PERMANENT_ERRORS = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER']);
+
+// A server that closed an idle kept-alive connection shows up as one of these on the next request.
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /**
- * POSTs one request and reads the answer. Redirects are never followed (the body carries the
- * secret); proxies come from HTTPS_PROXY/NO_PROXY as @actions/http-client reads them.
+ * POSTs the requests of one run (negotiation steps and retries) over one kept-alive connection,
+ * through one CONNECT tunnel when HTTPS_PROXY applies. Redirects are never followed: the body
+ * carries the secret.
  */
 function createTransport(trust) {
-    return (request) => post(request, trust);
+    const sessions = new Map();
+    const sessionFor = (target) => {
+        let session = sessions.get(target.origin);
+        if (session === undefined) {
+            session = openSession(target, trust);
+            sessions.set(target.origin, session);
+        }
+        return session;
+    };
+    const send = async (request) => {
+        const target = new URL(request.url);
+        return post(request, target, await sessionFor(target), trust);
+    };
+    const close = () => {
+        for (const session of sessions.values())
+            void session.then((s) => s.agent.destroy());
+        sessions.clear();
+    };
+    return Object.assign(send, { close });
 }
-async function post(request, trust) {
-    const target = new URL(request.url);
+async function openSession(target, trust) {
+    const isHttps = target.protocol === 'https:';
+    const agentOptions = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
+    if (!isHttps)
+        return { agent: new external_node_http_namespaceObject.Agent(agentOptions) };
+    // Loaded only for https: a plain-http run (loopback: tests, the demo) never uses TLS.
+    const [tlsModule, httpsModule] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 692, 23)), Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))]);
+    const secureContext = trust.extraCa === undefined ? undefined : await trustedContext(trust.extraCa);
+    const session = { agent: new httpsModule.Agent(agentOptions), ...(secureContext === undefined ? {} : { secureContext }) };
+    const proxy = proxyFor(target);
+    if (proxy !== undefined) {
+        // The agent asks for a connection when it has none; this one is TLS inside a CONNECT tunnel, so
+        // the proxy sees neither the secret nor the token.
+        const connectThroughProxy = (_options, done) => {
+            openTunnel(proxy, tunnelEndpoint(target), tlsOptions(proxy.url.hostname, session, trust), session.signal)
+                .then((tunnel) => {
+                // `host` names the control plane for the certificate check: without SNI (an IP address in
+                // `url`) Node would otherwise check the certificate against the proxy's host.
+                const socket = tlsModule.connect({ ...tlsOptions(target.hostname, session, trust), host: hostOf(target), socket: tunnel });
+                socket.once('close', () => tunnel.destroy());
+                done(null, socket);
+            })
+                .catch((error) => done(error));
+            return undefined;
+        };
+        Object.assign(session.agent, { createConnection: connectThroughProxy });
+    }
+    return session;
+}
+function tunnelEndpoint(target) {
+    return { host: hostOf(target), port: Number(target.port || 443) };
+}
+/** TLS settings for a connection to `host`: the run's trust, built once, and SNI for names. */
+function tlsOptions(host, session, trust) {
+    const name = host.replace(/^\[|\]$/g, '');
+    return {
+        rejectUnauthorized: !trust.insecureSkipTlsVerify,
+        ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
+        // SNI takes names only, not addresses.
+        ...((0,external_node_net_namespaceObject.isIP)(name) === 0 ? { servername: name } : {})
+    };
+}
+function hostOf(target) {
+    return target.hostname.replace(/^\[|\]$/g, '');
+}
+async function post(request, target, session, trust) {
     const controller = new AbortController();
-    const timedOut = new TransportError(`no answer from ${target.host} within ${Math.ceil(request.timeoutMs / 1000)} s.`, true);
+    const peer = { role: 'control plane', label: target.host };
+    const timedOut = new TransportError(`no answer from ${target.host} within ${Math.ceil(request.timeoutMs / 1000)} s.`, 'timeout', 'control plane');
     const timer = setTimeout(() => controller.abort(timedOut), request.timeoutMs);
-    let tunnel;
-    try {
-        const isHttps = target.protocol === 'https:';
-        const port = Number(target.port || (isHttps ? 443 : 80));
-        const host = target.hostname.replace(/^\[|\]$/g, '');
-        // Plain http is only allowed for loopback, which @actions/http-client never proxies.
-        const proxy = isHttps ? getProxyUrl(target) : undefined;
-        tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal);
-        // Loaded only when needed: a plain-http run (loopback, for tests and the demo) never uses TLS.
-        const tls = isHttps ? await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 692, 23)) : undefined;
-        const tlsOptions = {
-            rejectUnauthorized: !trust.insecureSkipTlsVerify,
-            // A `ca` option replaces Node's roots, so they are put back in front of the extra ones.
-            ...(trust.extraCa === undefined || tls === undefined ? {} : { ca: [...tls.rootCertificates, ...trust.extraCa] }),
-            // SNI takes names only, not addresses.
-            ...((0,external_node_net_namespaceObject.isIP)(host) === 0 ? { servername: host } : {})
-        };
-        const options = {
-            host,
-            port,
-            path: target.pathname,
-            method: 'POST',
-            signal: controller.signal,
-            headers: {
-                'Content-Type': request.contentType,
-                'Content-Length': Buffer.byteLength(request.body),
-                Accept: 'application/json',
-                'User-Agent': request.userAgent
-            },
-            ...(isHttps ? tlsOptions : {}),
-            // No pooled connections: one request per socket, closed when answered, so the process can exit.
-            // Node only uses createConnection when no agent is given, so the tunnel case leaves agent out.
-            ...(tunnel === undefined || tls === undefined
-                ? { agent: false }
-                : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) })
-        };
-        const send = isHttps ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
-        return await exchange(send, options, request.body, target.host, controller);
-    }
-    catch (error) {
-        throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host);
-    }
-    finally {
-        clearTimeout(timer);
-        tunnel?.destroy();
-    }
+    session.signal = controller.signal;
+    const isHttps = target.protocol === 'https:';
+    const options = {
+        host: hostOf(target),
+        port: Number(target.port || (isHttps ? 443 : 80)),
+        path: target.pathname,
+        method: 'POST',
+        agent: session.agent,
+        signal: controller.signal,
+        headers: {
+            'Content-Type': request.contentType,
+            'Content-Length': Buffer.byteLength(request.body),
+            Accept: 'application/json',
+            'User-Agent': request.userAgent
+        },
+        ...(isHttps ? tlsOptions(target.hostname, session, trust) : {})
+    };
+    const send = isHttps ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
+    return exchange(send, options, request.body, peer, controller)
+        .catch((error) => {
+        // A kept-alive connection the server closed meanwhile (after a backoff, or at the end of its
+        // keep-alive) is not a failed attempt: the same request goes out at once on a fresh one.
+        if (error instanceof StaleConnection)
+            return exchange(send, options, request.body, peer, controller);
+        throw error;
+    })
+        .catch((error) => {
+        throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, peer);
+    })
+        .finally(() => clearTimeout(timer));
 }
-function exchange(send, options, body, hostLabel, controller) {
+/** A reused connection that turned out closed; the request goes out again on a fresh one, which cannot be stale. */
+class StaleConnection extends Error {
+}
+function exchange(send, options, body, peer, controller) {
     return new Promise((resolve, reject) => {
         const req = send(options, (res) => {
             const chunks = [];
@@ -1608,51 +2015,37 @@ function exchange(send, options, body, hostLabel, controller) {
             res.on('data', (chunk) => {
                 size += chunk.length;
                 if (size > MAX_ANSWER_BYTES) {
-                    controller.abort(new TransportError(`the answer from ${hostLabel} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`, false));
+                    controller.abort(new TransportError(`the answer from ${peer.label} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`, 'too-large', peer.role));
                     return;
                 }
                 chunks.push(chunk);
             });
+            // A connection that closes before the end of the answer emits 'aborted' (and an error), not 'end'.
             res.once('end', () => {
-                if (!res.complete) {
-                    reject(new TransportError(`the connection to ${hostLabel} closed before the whole answer arrived.`, true));
-                    return;
-                }
                 resolve({
-                    status: res.statusCode ?? 0,
+                    status: Number(res.statusCode),
                     contentType: res.headers['content-type'] ?? '',
                     ...(res.headers.location === undefined ? {} : { location: res.headers.location }),
-                    ...(headerText(res.headers['retry-after']) === undefined ? {} : { retryAfter: headerText(res.headers['retry-after']) }),
+                    ...(res.headers['retry-after'] === undefined ? {} : { retryAfter: res.headers['retry-after'] }),
                     body: Buffer.concat(chunks).toString('utf8')
                 });
             });
             res.once('error', reject);
-            res.once('aborted', () => reject(new TransportError(`the connection to ${hostLabel} closed before the whole answer arrived.`, true)));
+            res.once('aborted', () => reject(truncated(peer)));
         });
-        req.once('error', reject);
+        req.once('error', (error) => {
+            reject(req.reusedSocket && STALE_CONNECTION_CODES.has(String(error.code)) ? new StaleConnection(error.message) : error);
+        });
         req.end(body);
     });
 }
-function headerText(value) {
-    return Array.isArray(value) ? value[0] : value;
-}
-/** Turns a Node request error into a sentence for the user, and says whether retrying may help. */
-function classifyRequestError(error, hostLabel) {
-    if (error instanceof TransportError)
-        return error;
-    const err = error;
-    const code = err.code ?? '';
-    if (CERTIFICATE_ERRORS.has(code)) {
-        return new TransportError(`the TLS certificate of ${hostLabel} could not be verified (${code}: ${err.message}). If the control plane uses a private CA, pass that CA's certificate in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.`, false);
-    }
-    if (code === 'ENOTFOUND') {
-        return new TransportError(`the host ${hostLabel} could not be found (DNS lookup failed); check \`url\`.`, false);
-    }
-    const reason = code !== '' ? `${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}` : err.message;
-    return new TransportError(`could not talk to ${hostLabel}: ${reason}.`, !PERMANENT_ERRORS.has(code));
+function truncated(peer) {
+    return new TransportError(`the connection to ${peer.label} closed before the whole answer arrived.`, 'truncated', peer.role);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -1681,18 +2074,18 @@ const defaultDeps = {
     createSender: createTransport,
     env: process.env
 };
-/** Reads the inputs, gets a token and hands it on; every failure ends in one setFailed sentence. */
+/**
+ * Reads the inputs, gets a token and hands it on; every failure ends in one setFailed sentence.
+ * Every line goes out through the log boundary, which redacts each masked value from it.
+ */
 async function run(deps = defaultDeps) {
-    const { core, clock } = deps;
-    const secrets = [];
+    const { core, clock, env } = deps;
+    const log = new LogBoundary({ info: core.info, debug: core.debug, warning: core.warning, error: core.setFailed });
     const mask = (value) => {
-        secrets.push(value);
+        log.addSecret(value);
         core.setSecret(value);
     };
-    // Server text reaches the log lines; a server that echoes the secret must not get it printed.
-    const info = (message) => core.info(redact(message, secrets));
-    const debug = (message) => core.debug(redact(message, secrets));
-    const warning = (message) => core.warning(redact(message, secrets));
+    let sender;
     try {
         const read = (name) => core.getInput(name);
         // Masked before anything else runs, under whichever name the secret came.
@@ -1702,25 +2095,64 @@ async function run(deps = defaultDeps) {
                 mask(secret);
         }
         const config = parseInputs(read);
+        const proxyPassword = proxyFor(new URL(config.baseUrl))?.password;
+        if (proxyPassword)
+            mask(proxyPassword);
+        requireRunnerFiles(config, env);
         if (config.insecureSkipTlsVerify) {
-            warning('insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.');
+            log.warning('insecure-skip-tls-verify is true: the certificates of the Run:ai control plane and of an https:// proxy are not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.');
         }
-        const trust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify };
-        const extraCa = extraAuthorities(config.caCertificate, deps.env);
-        if (extraCa !== undefined)
-            trust.extraCa = extraCa;
-        debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
-        const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug });
+        const extraCa = config.caCertificate === '' ? undefined : parseCaInput(config.caCertificate);
+        sender = deps.createSender({ insecureSkipTlsVerify: config.insecureSkipTlsVerify, ...(extraCa === undefined ? {} : { extraCa }) });
+        log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
+        // Lines quoting the server wait until the token is known: a server could quote it before issuing it.
+        log.hold();
+        const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(() => log.release());
+        if (Buffer.byteLength(issued.accessToken) > MAX_TOKEN_BYTES) {
+            throw new ActionError(`The token from ${config.baseUrl} is ${Buffer.byteLength(issued.accessToken)} bytes long, more than the ${MAX_TOKEN_BYTES / 1024} KiB an environment variable can safely carry: later steps would fail to start. Check that \`url\` is the Run:ai control plane.`);
+        }
         const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now());
         handOn(core, config, issued, expiry);
-        info(successMessage(config, issued, expiry));
+        log.info(successMessage(config, issued, expiry));
         if (config.jobSummary)
-            await core.appendSummary(redact(summaryLine(config, issued, expiry), secrets));
+            await writeSummary(core, log, env, summaryLine(config, issued, expiry));
     }
     catch (error) {
-        core.setFailed(redact(failureMessage(error), secrets));
+        log.error(failureMessage(error));
+        // The frames only: the message above is already the error line, and the frames are the action's own.
         if (error instanceof Error && error.stack !== undefined && core.isDebug())
-            debug(error.stack);
+            log.debug(error.stack
+                .split('\n')
+                .slice(1)
+                .map((frame) => frame.trim())
+                .join('; '));
+    }
+    finally {
+        sender?.close();
+    }
+}
+/**
+ * Without its file, @actions/core writes an output or a variable to stdout as a command
+ * (`::set-output name=token::…`); the token must never go there, so a missing file is an error.
+ */
+function requireRunnerFiles(config, env) {
+    const needed = [RunnerFile.output, ...(config.exportEnv ? [RunnerFile.env] : [])];
+    const missing = needed.filter((name) => !env[name]);
+    if (missing.length > 0) {
+        throw new ActionError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later)${config.exportEnv ? ', or set `export-env: false`' : ''}.`);
+    }
+}
+/** The summary is a courtesy: the token was already handed on, so a missing file only warns. */
+async function writeSummary(core, log, env, line) {
+    if (!env[RunnerFile.summary]) {
+        log.warning(`${RunnerFile.summary} is not set, so \`job-summary: true\` wrote no summary; the token was handed on as usual.`);
+        return;
+    }
+    try {
+        await core.appendSummary(log.render(line));
+    }
+    catch (error) {
+        log.warning(`The job summary could not be written (${untrusted(String(error))}); the token was handed on as usual.`);
     }
 }
 /** Outputs first, then the environment variable: the token is already masked by requestToken. */
@@ -1748,7 +2180,7 @@ function summaryLine(config, issued, expiry) {
 function failureMessage(error) {
     if (error instanceof ActionError)
         return error.message;
-    const text = error instanceof Error ? error.message : String(error);
+    const text = untrusted(error instanceof Error ? error.message : String(error));
     return `runai-token-action failed unexpectedly: ${text}. Re-run with debug logging for details, and please report it.`;
 }
 
@@ -1937,7 +2369,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(890);
+/******/ var __webpack_exports__ = __nccwpck_require__(407);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
 

@@ -4,7 +4,7 @@
 import { runLikeRunner } from '../test-server/runner.mjs'
 
 const [url, apiVersion = 'auto'] = process.argv.slice(2)
-const secret = process.env.STAND_IN_CLIENT_SECRET ?? 'stand-in-secret-DO-NOT-USE'
+const secret = process.env.STAND_IN_CLIENT_SECRET ?? 'demo-secret-DO-NOT-USE'
 const run = await runLikeRunner('dist/index.js', {
   url: url ?? '',
   'client-id': process.env.STAND_IN_CLIENT_ID ?? 'stand-in-client',

@@ -45,9 +45,6 @@ export function normalizeBaseUrl(raw: string): string {
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
     throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.')
   }
-  if (url.hostname === '') {
-    throw new InputError(`Input \`url\` has no host name: "${safeEcho(text)}".`)
-  }
   let path = url.pathname.replace(/\/+$/, '')
   path = path.replace(TOKEN_PATH_SUFFIX, '').replace(/\/+$/, '')
   return `${url.protocol}//${url.host}${path}`

@@ -47,3 +47,12 @@ export const MAX_ANSWER_BYTES = 1024 * 1024
 
 /** One attempt never waits longer than this, so that a hung connection still leaves time to retry. */
 export const MAX_ATTEMPT_MS = 30_000
+
+/**
+ * Tokens larger than this are refused: Linux refuses to start a process whose environment holds
+ * a much larger value (E2BIG), so every later step of the job would fail to start.
+ */
+export const MAX_TOKEN_BYTES = 64 * 1024
+
+/** The runner's files for outputs, environment variables and the job summary. */
+export const RunnerFile = { output: 'GITHUB_OUTPUT', env: 'GITHUB_ENV', summary: 'GITHUB_STEP_SUMMARY' } as const

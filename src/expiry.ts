@@ -1,3 +1,6 @@
+/** The last instant a JavaScript Date can hold (ECMA-262: 8.64e15 ms after the epoch). */
+const MAX_DATE_MS = 8.64e15
+
 /** When a token expires: from the answer's `expires_in`, else from the JWT's `exp` claim. */
 export interface TokenExpiry {
   expiresInSeconds: number
@@ -5,7 +8,8 @@ export interface TokenExpiry {
 }
 
 export function tokenExpiry(accessToken: string, expiresInSeconds: number | undefined, nowMs: number): TokenExpiry | undefined {
-  if (expiresInSeconds !== undefined) {
+  // An expires_in too large to be a date (1e300, Go's MaxInt64) says nothing usable: fall back to exp.
+  if (expiresInSeconds !== undefined && nowMs + expiresInSeconds * 1000 <= MAX_DATE_MS) {
     return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString() }
   }
   const exp = jwtExpiry(accessToken)
@@ -21,7 +25,7 @@ export function jwtExpiry(token: string): number | undefined {
     const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
     const exp = (claims as { exp?: unknown } | null)?.exp
     // Reject values that Date cannot represent rather than printing "Invalid Date".
-    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 && exp < 8.64e12 ? exp : undefined
+    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 && exp * 1000 <= MAX_DATE_MS ? exp : undefined
   } catch {
     return undefined
   }

@@ -1,6 +1,6 @@
 /**
- * The three generations of Run:ai's token API (see shared/runai-api/README.md) and the request
- * each one expects.
+ * The three generations of Run:ai's token API (docs/runai-token-api.md) and the request each one
+ * expects.
  */
 
 export type Generation = 'v2' | 'v1' | 'v1-app-token'
@@ -24,7 +24,7 @@ export interface TokenRequest {
 export function buildTokenRequest(generation: Generation, credentials: Credentials): TokenRequest {
   switch (generation) {
     case 'v2':
-      // OAuth2 client credentials, form-encoded (control planes 2.25+, v3.0, current SaaS).
+      // OAuth2 client credentials, form-encoded (control planes 2.24+, v3.0, current SaaS).
       return {
         generation,
         path: '/api/v2/token',
@@ -36,7 +36,8 @@ export function buildTokenRequest(generation: Generation, credentials: Credentia
         }).toString()
       }
     case 'v1':
-      // 2.20+; the spec spells clientID but servers match keys without regard to case: send the documented spelling.
+      // 2.20+. The specification spells clientID; the documentation spells clientId, and every public
+      // client known to work sends that. Whether the server ignores case is not on record.
       return v1Request(generation, {
         grantType: 'client_credentials',
         clientId: credentials.clientId,

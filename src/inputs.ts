@@ -86,16 +86,50 @@ function parsePositiveInteger(name: InputName, value: string, max: number): numb
   return n
 }
 
+// Names that change how later steps run (the loader, shells, interpreters and tools that read
+// code, options or servers from the environment), or that the runner owns. Windows compares
+// variable names without regard to case, so this does too.
+const RESERVED_ENV_NAMES = new RegExp(
+  `^(${[
+    'PATH',
+    'PATHEXT',
+    'COMSPEC',
+    'BASH_ENV',
+    'ENV',
+    'SHELLOPTS',
+    'BASHOPTS',
+    'HOME',
+    'TMPDIR',
+    'LD_.*',
+    'DYLD_.*',
+    'NODE_.*',
+    'NPM_CONFIG_.*',
+    'GIT_.*',
+    'SSH_.*',
+    'PYTHON.*',
+    'PIP_.*',
+    'PERL5.*',
+    'RUBY.*',
+    'JAVA_TOOL_OPTIONS',
+    'JDK_JAVA_OPTIONS',
+    '_JAVA_OPTIONS',
+    '(HTTPS?|ALL|NO)_PROXY',
+    'GITHUB_.*',
+    'RUNNER_.*',
+    'ACTIONS_.*'
+  ].join('|')})$`,
+  'i'
+)
+
 function parseEnvName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
     throw new InputError(
       `Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`
     )
   }
-  // GitHub refuses to set GITHUB_* variables, and NODE_OPTIONS would be read by every later Node step.
-  if (/^GITHUB_/i.test(value) || /^NODE_OPTIONS$/i.test(value)) {
+  if (RESERVED_ENV_NAMES.test(value)) {
     throw new InputError(
-      `Input \`${Input.envName}\` must not be ${value}: GitHub reserves GITHUB_* names and NODE_OPTIONS changes how later Node steps start. Use a name such as RUNAI_TOKEN.`
+      `Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, ENV, LD_*, DYLD_*, NODE_* and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`
     )
   }
   return value

@@ -1,12 +1,14 @@
-import { debug, exportVariable, getInput, info, isDebug, setFailed, setOutput, setSecret, summary, warning } from '@actions/core'
-import { Input, Output, type InputName } from './constants.js'
-import { ActionError, redact } from './errors.js'
+import { debug, exportVariable, getInput, isDebug, info, setFailed, setOutput, setSecret, summary, warning } from '@actions/core'
+import { Input, MAX_TOKEN_BYTES, Output, RunnerFile, type InputName } from './constants.js'
+import { ActionError } from './errors.js'
 import { tokenExpiry, type TokenExpiry } from './expiry.js'
 import { parseInputs, type ActionConfig } from './inputs.js'
+import { LogBoundary, untrusted } from './log-boundary.js'
+import { proxyFor } from './proxy-settings.js'
 import { systemClock, type Clock } from './retry.js'
-import { extraAuthorities } from './tls-trust.js'
+import { parseCaInput } from './tls-trust.js'
 import { requestToken, type IssuedToken } from './token-client.js'
-import { createTransport, type SendRequest, type TlsTrust } from './transport.js'
+import { createTransport, type Sender, type TlsTrust } from './transport.js'
 
 /** The part of @actions/core the action uses; tests pass a recorder with the same shape. */
 export type ActionCore = Pick<
@@ -17,11 +19,11 @@ export type ActionCore = Pick<
 export interface RunDeps {
   core: ActionCore
   clock: Clock
-  createSender: (trust: TlsTrust) => SendRequest
+  createSender: (trust: TlsTrust) => Sender
   env: NodeJS.ProcessEnv
 }
 
-const defaultDeps: RunDeps = {
+export const defaultDeps: RunDeps = {
   // Named, not spread from a namespace: a spread would use every export of @actions/core and keep
   // its OIDC client (and undici behind it) in the bundle. See BENCHMARKS.md.
   core: {
@@ -41,18 +43,18 @@ const defaultDeps: RunDeps = {
   env: process.env
 }
 
-/** Reads the inputs, gets a token and hands it on; every failure ends in one setFailed sentence. */
+/**
+ * Reads the inputs, gets a token and hands it on; every failure ends in one setFailed sentence.
+ * Every line goes out through the log boundary, which redacts each masked value from it.
+ */
 export async function run(deps: RunDeps = defaultDeps): Promise<void> {
-  const { core, clock } = deps
-  const secrets: string[] = []
+  const { core, clock, env } = deps
+  const log = new LogBoundary({ info: core.info, debug: core.debug, warning: core.warning, error: core.setFailed })
   const mask = (value: string): void => {
-    secrets.push(value)
+    log.addSecret(value)
     core.setSecret(value)
   }
-  // Server text reaches the log lines; a server that echoes the secret must not get it printed.
-  const info = (message: string): void => core.info(redact(message, secrets))
-  const debug = (message: string): void => core.debug(redact(message, secrets))
-  const warning = (message: string): void => core.warning(redact(message, secrets))
+  let sender: Sender | undefined
   try {
     const read = (name: InputName): string => core.getInput(name)
     // Masked before anything else runs, under whichever name the secret came.
@@ -61,23 +63,71 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
       if (secret !== '') mask(secret)
     }
     const config = parseInputs(read)
+    const proxyPassword = proxyFor(new URL(config.baseUrl))?.password
+    if (proxyPassword) mask(proxyPassword)
+    requireRunnerFiles(config, env)
     if (config.insecureSkipTlsVerify) {
-      warning(
-        'insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.'
+      log.warning(
+        'insecure-skip-tls-verify is true: the certificates of the Run:ai control plane and of an https:// proxy are not checked, so anyone on the network path could read the client secret and the token. Pass the CA in `ca-certificate` instead.'
       )
     }
-    const trust: TlsTrust = { insecureSkipTlsVerify: config.insecureSkipTlsVerify }
-    const extraCa = extraAuthorities(config.caCertificate, deps.env)
-    if (extraCa !== undefined) trust.extraCa = extraCa
-    debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
-    const issued = await requestToken(config, { send: deps.createSender(trust), clock, mask, info, debug })
+    const extraCa = config.caCertificate === '' ? undefined : parseCaInput(config.caCertificate)
+    sender = deps.createSender({ insecureSkipTlsVerify: config.insecureSkipTlsVerify, ...(extraCa === undefined ? {} : { extraCa }) })
+    log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
+    // Lines quoting the server wait until the token is known: a server could quote it before issuing it.
+    log.hold()
+    const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(
+      () => log.release()
+    )
+    if (Buffer.byteLength(issued.accessToken) > MAX_TOKEN_BYTES) {
+      throw new ActionError(
+        `The token from ${config.baseUrl} is ${Buffer.byteLength(issued.accessToken)} bytes long, more than the ${MAX_TOKEN_BYTES / 1024} KiB an environment variable can safely carry: later steps would fail to start. Check that \`url\` is the Run:ai control plane.`
+      )
+    }
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())
     handOn(core, config, issued, expiry)
-    info(successMessage(config, issued, expiry))
-    if (config.jobSummary) await core.appendSummary(redact(summaryLine(config, issued, expiry), secrets))
+    log.info(successMessage(config, issued, expiry))
+    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry))
   } catch (error) {
-    core.setFailed(redact(failureMessage(error), secrets))
-    if (error instanceof Error && error.stack !== undefined && core.isDebug()) debug(error.stack)
+    log.error(failureMessage(error))
+    // The frames only: the message above is already the error line, and the frames are the action's own.
+    if (error instanceof Error && error.stack !== undefined && core.isDebug())
+      log.debug(
+        error.stack
+          .split('\n')
+          .slice(1)
+          .map((frame) => frame.trim())
+          .join('; ')
+      )
+  } finally {
+    sender?.close()
+  }
+}
+
+/**
+ * Without its file, @actions/core writes an output or a variable to stdout as a command
+ * (`::set-output name=token::…`); the token must never go there, so a missing file is an error.
+ */
+function requireRunnerFiles(config: ActionConfig, env: NodeJS.ProcessEnv): void {
+  const needed = [RunnerFile.output, ...(config.exportEnv ? [RunnerFile.env] : [])]
+  const missing = needed.filter((name) => !env[name])
+  if (missing.length > 0) {
+    throw new ActionError(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later)${config.exportEnv ? ', or set `export-env: false`' : ''}.`
+    )
+  }
+}
+
+/** The summary is a courtesy: the token was already handed on, so a missing file only warns. */
+async function writeSummary(core: ActionCore, log: LogBoundary, env: NodeJS.ProcessEnv, line: string): Promise<void> {
+  if (!env[RunnerFile.summary]) {
+    log.warning(`${RunnerFile.summary} is not set, so \`job-summary: true\` wrote no summary; the token was handed on as usual.`)
+    return
+  }
+  try {
+    await core.appendSummary(log.render(line))
+  } catch (error) {
+    log.warning(`The job summary could not be written (${untrusted(String(error))}); the token was handed on as usual.`)
   }
 }
 
@@ -107,6 +157,6 @@ function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExp
 
 function failureMessage(error: unknown): string {
   if (error instanceof ActionError) return error.message
-  const text = error instanceof Error ? error.message : String(error)
+  const text = untrusted(error instanceof Error ? error.message : String(error))
   return `runai-token-action failed unexpectedly: ${text}. Re-run with debug logging for details, and please report it.`
 }

@@ -1,21 +1,29 @@
 import * as http from 'node:http'
+import type * as tls from 'node:tls'
 import type { Socket } from 'node:net'
-import { TransportError } from './transport-error.js'
+import type { Proxy } from './proxy-settings.js'
+import { classifyRequestError, TransportError, type Peer } from './transport-error.js'
 
 /**
  * Opens a CONNECT tunnel through an HTTP(S) proxy to `host:port`. TLS to the control plane is then
  * run inside the tunnel by the caller, so the proxy sees neither the secret nor the token, and the
- * caller's CA settings apply end to end.
+ * caller's CA settings apply end to end. An https:// proxy is verified with the same trust.
  */
-export async function openTunnel(proxy: URL, host: string, port: number, signal: AbortSignal): Promise<Socket> {
-  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`
+export async function openTunnel(
+  { url: proxy, username, password }: Proxy,
+  target: { host: string; port: number },
+  proxyTls: tls.ConnectionOptions,
+  signal: AbortSignal | undefined
+): Promise<Socket> {
+  const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`
   const headers: Record<string, string> = { Host: authority }
-  if (proxy.username !== '' || proxy.password !== '') {
-    headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`
+  if (username !== '' || password !== '') {
+    headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
   }
-  const proxyPort = proxy.port || (proxy.protocol === 'https:' ? '443' : '80')
-  const proxyName = `${proxy.hostname}:${proxyPort}`
-  const send = proxy.protocol === 'https:' ? (await import('node:https')).request : http.request
+  const isHttps = proxy.protocol === 'https:'
+  const proxyPort = proxy.port || (isHttps ? '443' : '80')
+  const peer: Peer = { role: 'proxy', label: `${proxy.hostname}:${proxyPort}` }
+  const send = isHttps ? (await import('node:https')).request : http.request
   return new Promise((resolve, reject) => {
     const request = send({
       host: proxy.hostname.replace(/^\[|\]$/g, ''),
@@ -24,7 +32,8 @@ export async function openTunnel(proxy: URL, host: string, port: number, signal:
       path: authority,
       headers,
       agent: false,
-      signal
+      ...(signal === undefined ? {} : { signal }),
+      ...(isHttps ? proxyTls : {})
     })
     request.once('connect', (response, socket) => {
       if (response.statusCode === 200) {
@@ -32,17 +41,18 @@ export async function openTunnel(proxy: URL, host: string, port: number, signal:
         return
       }
       socket.destroy()
-      const status = response.statusCode ?? 0
+      const status = Number(response.statusCode)
       const hint = status === 407 ? ' The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port.' : ''
-      reject(new TransportError(`the proxy ${proxyName} refused to open a tunnel to ${authority} (HTTP ${status}).${hint}`, status >= 500))
+      reject(
+        new TransportError(
+          `the proxy ${peer.label} (from HTTPS_PROXY) refused to open a tunnel to ${authority} (HTTP ${status}).${hint}`,
+          'proxy-refused',
+          'proxy',
+          status
+        )
+      )
     })
-    request.once('error', (error: NodeJS.ErrnoException) => {
-      if (signal.aborted) {
-        reject(signal.reason)
-        return
-      }
-      reject(new TransportError(`could not reach the proxy ${proxyName} (from HTTPS_PROXY): ${error.code ?? error.message}.`, true))
-    })
+    request.once('error', (error) => reject(signal?.aborted ? signal.reason : classifyRequestError(error, peer)))
     request.end()
   })
 }

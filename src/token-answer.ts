@@ -1,15 +1,5 @@
-import { clip } from './errors.js'
-
-/** What came back from one token request, read off the wire. */
-export interface HttpAnswer {
-  status: number
-  contentType: string
-  /** `Location` header, for redirects. */
-  location?: string
-  /** `Retry-After` header, for 429 and 503. */
-  retryAfter?: string
-  body: string
-}
+import { untrusted } from './log-boundary.js'
+import type { HttpAnswer } from './transport.js'
 
 export interface TokenGrant {
   accessToken: string
@@ -20,13 +10,11 @@ export interface TokenGrant {
 }
 
 /**
- * What an answer means, before any policy: whether to retry or to try another generation is
- * decided by token-client.ts.
+ * What an answer means, before any policy: whether to retry is decided by retry.ts, whether to
+ * try another generation by token-client.ts. `detail` quotes the server, marked untrusted.
  */
 export type AnswerVerdict =
   | { kind: 'token'; grant: TokenGrant }
-  /** 429 or a 5xx that is worth retrying. */
-  | { kind: 'transient'; status: number; detail: string }
   | { kind: 'redirect'; status: number; location: string; detail: string }
   /** An OAuth2 error body: the server judged the credentials. */
   | { kind: 'oauth-error'; status: number; detail: string }
@@ -35,7 +23,6 @@ export type AnswerVerdict =
   /** Any other answer: a JSON error, a body that is not JSON, or a success without a token. */
   | { kind: 'other'; status: number; detail: string; json: boolean }
 
-const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504])
 const OAUTH2_ERROR_CODES = new Set([
   'invalid_request',
   'invalid_client',
@@ -47,7 +34,12 @@ const OAUTH2_ERROR_CODES = new Set([
 const ACCESS_TOKEN_KEYS = ['access_token', 'accesstoken']
 const OTHER_TOKEN_KEYS = ['refresh_token', 'refreshtoken', 'id_token', 'idtoken', 'externaltoken']
 const EXPIRES_IN_KEYS = ['expires_in', 'expiresin']
-const BEARER_TOKEN = /^[\x21-\x7e]+$/
+// RFC 6750's b64token: what an Authorization header can carry, and nothing a shell or a tool that
+// reads a variable could take for code (no quotes, `;`, `$`, spaces or parentheses).
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+// Refresh or ID tokens shorter than this are not masked: the runner would mask every occurrence of
+// a two-letter value in the rest of the job's log. They are never printed or handed on anyway.
+const MIN_MASKED_TOKEN = 8
 
 export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
   const { status } = answer
@@ -57,9 +49,6 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
 
   if (status >= 300 && status < 400) {
     return { kind: 'redirect', status, location: answer.location ?? '', detail }
-  }
-  if (TRANSIENT_STATUSES.has(status)) {
-    return { kind: 'transient', status, detail }
   }
   if (fields === undefined && looksLikeWebPage(answer)) {
     return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` }
@@ -72,11 +61,12 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
     if (accessToken === undefined) {
       return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true }
     }
-    // It goes into an Authorization header later: printable ASCII without spaces, as RFC 6750 needs.
     if (!BEARER_TOKEN.test(accessToken)) {
-      return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not printable ASCII`, json: true }
+      return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not a bearer token (RFC 6750)`, json: true }
     }
-    const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t): t is string => t !== undefined)
+    const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter(
+      (t): t is string => t !== undefined && t.length >= MIN_MASKED_TOKEN
+    )
     const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS)
     return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } }
   }
@@ -88,7 +78,11 @@ export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
   return { kind: 'other', status, detail, json: true }
 }
 
-/** A JSON object with its keys lower-cased: Run:ai matches keys without regard to case, and so do we. */
+/**
+ * A JSON object with its keys lower-cased. The documentation and the OpenAPI specification spell
+ * the same fields differently (`accessToken`, `expiresIn`; `access_token`), so answers are read
+ * without regard to case.
+ */
 function parseJsonObject(body: string): Map<string, unknown> | undefined {
   let value: unknown
   try {
@@ -117,7 +111,7 @@ function positiveNumberField(fields: Map<string, unknown>, keys: string[]): numb
   return undefined
 }
 
-/** `error: error_description` (OAuth2) or `message (details)` (v1), cut short. */
+/** `error: error_description` (OAuth2) or `message (details)` (v1), as the server wrote it: untrusted. */
 function errorReason(fields: Map<string, unknown>): string | undefined {
   const text = (key: string): string | undefined => {
     const v = fields.get(key)
@@ -126,12 +120,12 @@ function errorReason(fields: Map<string, unknown>): string | undefined {
   const error = text('error')
   if (error !== undefined) {
     const description = text('error_description')
-    return clip(description === undefined ? error : `${error}: ${description}`)
+    return untrusted(description === undefined ? error : `${error}: ${description}`)
   }
   const message = text('message')
   if (message !== undefined) {
     const details = text('details')
-    return clip(details === undefined ? message : `${message} (${details})`)
+    return untrusted(details === undefined ? message : `${message} (${details})`)
   }
   return undefined
 }

@@ -1,10 +1,13 @@
-import { MAX_ATTEMPT_MS, USER_AGENT } from './constants.js'
+import { USER_AGENT } from './constants.js'
 import { ActionError } from './errors.js'
-import { buildTokenRequest, type ApiVersionChoice, type Credentials, type Generation } from './generations.js'
-import { retryDelayMs, parseRetryAfter, type Clock } from './retry.js'
+import { buildTokenRequest, type ApiVersionChoice, type Credentials, type Generation, type TokenRequest } from './generations.js'
+import { untrusted } from './log-boundary.js'
+import { withRetries, type Clock } from './retry.js'
 import { interpretAnswer, type AnswerVerdict, type TokenGrant } from './token-answer.js'
-import { TransportError } from './transport-error.js'
-import type { SendRequest } from './transport.js'
+import type { PostRequest, HttpAnswer } from './transport.js'
+
+/** Sends one request; the transport, or a fake in tests. */
+export type SendRequest = (request: PostRequest) => Promise<HttpAnswer>
 
 export interface TokenClientSettings extends Credentials {
   baseUrl: string
@@ -30,10 +33,12 @@ export interface IssuedToken extends TokenGrant {
 interface Refusal {
   generation: Generation
   endpoint: string
-  verdict: Exclude<AnswerVerdict, { kind: 'token' | 'transient' | 'redirect' }>
+  verdict: Exclude<AnswerVerdict, { kind: 'token' | 'redirect' }>
 }
 
 type Next = Generation | 'stop'
+
+const V1_GRANT_REFUSALS = new Set([400, 401, 403, 422])
 
 /**
  * Requests a token from the control plane. With `auto`, negotiates newest generation first: an
@@ -46,7 +51,7 @@ export async function requestToken(settings: TokenClientSettings, deps: TokenCli
   for (;;) {
     const request = buildTokenRequest(generation, settings)
     const endpoint = `${settings.baseUrl}${request.path}`
-    const outcome = await sendWithRetries(endpoint, request.contentType, request.body, generation, settings, deps, deadline)
+    const outcome = await requestFromGeneration(endpoint, request, settings, deps, deadline)
     if ('accessToken' in outcome) return outcome
     refusals.push({ generation, endpoint, verdict: outcome })
     const next: Next = settings.apiVersion === 'auto' ? nextGeneration(generation, outcome) : 'stop'
@@ -62,58 +67,44 @@ function nextGeneration(generation: Generation, verdict: Refusal['verdict']): Ne
     // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
     return verdict.kind === 'oauth-error' ? 'stop' : 'v1'
   }
-  if (generation === 'v1' && (verdict.status === 400 || verdict.status === 422)) {
-    // 2.18 and 2.19 reject the client_credentials grant as a bad request; they know only app_token.
+  if (generation === 'v1' && V1_GRANT_REFUSALS.has(verdict.status)) {
+    // 2.18 and 2.19 know only app_token. What they answer to client_credentials is not on record;
+    // NVIDIA professional services' scripts treat 400 and 401 alike, so any refusal moves on.
     return 'v1-app-token'
   }
   return 'stop'
 }
 
-async function sendWithRetries(
+/** One generation's request, retried as retry.ts decides; its final answer as a verdict. */
+async function requestFromGeneration(
   endpoint: string,
-  contentType: string,
-  body: string,
-  generation: Generation,
+  request: TokenRequest,
   settings: TokenClientSettings,
   deps: TokenClientDeps,
   deadline: number
 ): Promise<IssuedToken | Refusal['verdict']> {
-  const { clock } = deps
-  for (let attempt = 1; ; attempt++) {
-    let problem: string
-    let retryAfterMs: number | undefined
-    try {
-      const timeoutMs = Math.min(MAX_ATTEMPT_MS, deadline - clock.now())
-      const answer = await deps.send({ url: endpoint, contentType, body, userAgent: USER_AGENT, timeoutMs })
-      const verdict = interpretAnswer(answer)
-      if (verdict.kind === 'token') {
-        deps.mask(verdict.grant.accessToken)
-        verdict.grant.otherTokens.forEach(deps.mask)
-        return { ...verdict.grant, generation }
-      }
-      if (verdict.kind === 'redirect') throw new ActionError(describeRedirect(endpoint, verdict))
-      if (verdict.kind !== 'transient') return verdict
-      problem = verdict.detail
-      retryAfterMs = parseRetryAfter(answer.retryAfter, clock.now())
-    } catch (error) {
-      if (!(error instanceof TransportError)) throw error
-      if (!error.transient) throw new ActionError(`Could not get a Run:ai token from ${endpoint}: ${error.message}`)
-      problem = error.message
-    }
-    const spentSeconds = Math.round((settings.timeoutMs - (deadline - clock.now())) / 1000)
-    const givingUp = `Could not get a Run:ai token from ${endpoint} after ${attempt} attempt(s) in ${spentSeconds} s; the last one failed with ${problem.replace(/\.+$/, '')}`
-    if (attempt >= settings.maxAttempts) {
-      throw new ActionError(`${givingUp}. The control plane may be down or overloaded; try again later, or raise \`max-attempts\`.`)
-    }
-    const delay = retryDelayMs(attempt, retryAfterMs, () => clock.random())
-    if (clock.now() + delay >= deadline) {
-      throw new ActionError(
-        `${givingUp}. \`timeout-seconds\` (${settings.timeoutMs / 1000}) leaves no time for another attempt; check that \`url\` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY) or raise \`timeout-seconds\`.`
-      )
-    }
-    deps.debug(`Attempt ${attempt} of ${settings.maxAttempts} at ${endpoint} failed with ${problem}; retrying in ${delay} ms.`)
-    await clock.sleep(delay)
-  }
+  const verdict = await withRetries(
+    endpoint,
+    async (timeoutMs) => {
+      const answer = await deps.send({
+        url: endpoint,
+        contentType: request.contentType,
+        body: request.body,
+        userAgent: USER_AGENT,
+        timeoutMs
+      })
+      const value = interpretAnswer(answer)
+      // Masked the moment it is read, before anything else can print it.
+      if (value.kind === 'token') [value.grant.accessToken, ...value.grant.otherTokens].forEach(deps.mask)
+      return { value, status: answer.status, problem: value.kind === 'token' ? '' : value.detail, retryAfter: answer.retryAfter }
+    },
+    { maxAttempts: settings.maxAttempts, timeoutMs: settings.timeoutMs, deadline },
+    deps.clock,
+    deps.debug
+  )
+  if (verdict.kind === 'token') return { ...verdict.grant, generation: request.generation }
+  if (verdict.kind === 'redirect') throw new ActionError(describeRedirect(endpoint, verdict))
+  return verdict
 }
 
 function describeRedirect(endpoint: string, verdict: Extract<AnswerVerdict, { kind: 'redirect' }>): string {
@@ -121,7 +112,7 @@ function describeRedirect(endpoint: string, verdict: Extract<AnswerVerdict, { ki
   if (verdict.location !== '') {
     try {
       const target = new URL(verdict.location, endpoint)
-      where = `${target.origin}${target.pathname}` // query and fragment may carry state; leave them out
+      where = untrusted(`${target.origin}${target.pathname}`) // query and fragment may carry state; leave them out
     } catch {
       where = 'an address that is not a valid URL'
     }

@@ -2,11 +2,22 @@ import * as http from 'node:http'
 import type * as https from 'node:https'
 import type * as tls from 'node:tls'
 import { isIP, type Socket } from 'node:net'
-import { getProxyUrl } from '@actions/http-client/lib/proxy'
 import { MAX_ANSWER_BYTES } from './constants.js'
-import type { HttpAnswer } from './token-answer.js'
-import { TransportError } from './transport-error.js'
 import { openTunnel } from './proxy-tunnel.js'
+import { proxyFor } from './proxy-settings.js'
+import { trustedContext } from './tls-trust.js'
+import { classifyRequestError, TransportError, type Peer } from './transport-error.js'
+
+/** What came back from one token request, read off the wire. */
+export interface HttpAnswer {
+  status: number
+  contentType: string
+  /** `Location` header, for redirects. */
+  location?: string
+  /** `Retry-After` header, for 429 and 503. */
+  retryAfter?: string
+  body: string
+}
 
 export interface PostRequest {
   url: string
@@ -16,97 +27,151 @@ export interface PostRequest {
   timeoutMs: number
 }
 
-export type SendRequest = (request: PostRequest) => Promise<HttpAnswer>
+/** Sends the requests of one run; `close` lets go of its connection so that the process can exit. */
+export interface Sender {
+  (request: PostRequest): Promise<HttpAnswer>
+  close(): void
+}
 
 export interface TlsTrust {
-  /** Trusted besides Node's root certificates (from `ca-certificate` and NODE_EXTRA_CA_CERTS). */
+  /** CAs to trust besides Node's default trust (from `ca-certificate`). */
   extraCa?: string[]
   insecureSkipTlsVerify: boolean
 }
 
-// Verification failures: retrying cannot help, the user has to fix the trust.
-const CERTIFICATE_ERRORS = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'HOSTNAME_MISMATCH'
-])
-// Failures that a second try will not mend either.
-const PERMANENT_ERRORS = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER'])
+/** What a run keeps between its requests: one kept-alive connection, and the TLS context built once. */
+interface Session {
+  agent: http.Agent
+  secureContext?: tls.SecureContext
+  /** The abort signal of the request under way, for a tunnel opened on its behalf. */
+  signal?: AbortSignal
+}
+
+// A server that closed an idle kept-alive connection shows up as one of these on the next request.
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
 
 /**
- * POSTs one request and reads the answer. Redirects are never followed (the body carries the
- * secret); proxies come from HTTPS_PROXY/NO_PROXY as @actions/http-client reads them.
+ * POSTs the requests of one run (negotiation steps and retries) over one kept-alive connection,
+ * through one CONNECT tunnel when HTTPS_PROXY applies. Redirects are never followed: the body
+ * carries the secret.
  */
-export function createTransport(trust: TlsTrust): SendRequest {
-  return (request) => post(request, trust)
+export function createTransport(trust: TlsTrust): Sender {
+  const sessions = new Map<string, Promise<Session>>()
+  const sessionFor = (target: URL): Promise<Session> => {
+    let session = sessions.get(target.origin)
+    if (session === undefined) {
+      session = openSession(target, trust)
+      sessions.set(target.origin, session)
+    }
+    return session
+  }
+  const send = async (request: PostRequest): Promise<HttpAnswer> => {
+    const target = new URL(request.url)
+    return post(request, target, await sessionFor(target), trust)
+  }
+  const close = (): void => {
+    for (const session of sessions.values()) void session.then((s) => s.agent.destroy())
+    sessions.clear()
+  }
+  return Object.assign(send, { close })
 }
 
-async function post(request: PostRequest, trust: TlsTrust): Promise<HttpAnswer> {
-  const target = new URL(request.url)
-  const controller = new AbortController()
-  const timedOut = new TransportError(`no answer from ${target.host} within ${Math.ceil(request.timeoutMs / 1000)} s.`, true)
-  const timer = setTimeout(() => controller.abort(timedOut), request.timeoutMs)
-  let tunnel: Socket | undefined
-  try {
-    const isHttps = target.protocol === 'https:'
-    const port = Number(target.port || (isHttps ? 443 : 80))
-    const host = target.hostname.replace(/^\[|\]$/g, '')
-    // Plain http is only allowed for loopback, which @actions/http-client never proxies.
-    const proxy = isHttps ? getProxyUrl(target) : undefined
-    tunnel = proxy === undefined ? undefined : await openTunnel(proxy, host, port, controller.signal)
-    // Loaded only when needed: a plain-http run (loopback, for tests and the demo) never uses TLS.
-    const tls = isHttps ? await import('node:tls') : undefined
-    const tlsOptions: tls.ConnectionOptions = {
-      rejectUnauthorized: !trust.insecureSkipTlsVerify,
-      // A `ca` option replaces Node's roots, so they are put back in front of the extra ones.
-      ...(trust.extraCa === undefined || tls === undefined ? {} : { ca: [...tls.rootCertificates, ...trust.extraCa] }),
-      // SNI takes names only, not addresses.
-      ...(isIP(host) === 0 ? { servername: host } : {})
+async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
+  const isHttps = target.protocol === 'https:'
+  const agentOptions: http.AgentOptions = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 }
+  if (!isHttps) return { agent: new http.Agent(agentOptions) }
+  // Loaded only for https: a plain-http run (loopback: tests, the demo) never uses TLS.
+  const [tlsModule, httpsModule] = await Promise.all([import('node:tls'), import('node:https')])
+  const secureContext = trust.extraCa === undefined ? undefined : await trustedContext(trust.extraCa)
+  const session: Session = { agent: new httpsModule.Agent(agentOptions), ...(secureContext === undefined ? {} : { secureContext }) }
+  const proxy = proxyFor(target)
+  if (proxy !== undefined) {
+    // The agent asks for a connection when it has none; this one is TLS inside a CONNECT tunnel, so
+    // the proxy sees neither the secret nor the token.
+    const connectThroughProxy = (_options: unknown, done: (error: Error | null, socket?: Socket) => void): undefined => {
+      openTunnel(proxy, tunnelEndpoint(target), tlsOptions(proxy.url.hostname, session, trust), session.signal)
+        .then((tunnel) => {
+          // `host` names the control plane for the certificate check: without SNI (an IP address in
+          // `url`) Node would otherwise check the certificate against the proxy's host.
+          const socket = tlsModule.connect({ ...tlsOptions(target.hostname, session, trust), host: hostOf(target), socket: tunnel })
+          socket.once('close', () => tunnel.destroy())
+          done(null, socket)
+        })
+        .catch((error: unknown) => done(error as Error))
+      return undefined
     }
-    const options: https.RequestOptions = {
-      host,
-      port,
-      path: target.pathname,
-      method: 'POST',
-      signal: controller.signal,
-      headers: {
-        'Content-Type': request.contentType,
-        'Content-Length': Buffer.byteLength(request.body),
-        Accept: 'application/json',
-        'User-Agent': request.userAgent
-      },
-      ...(isHttps ? tlsOptions : {}),
-      // No pooled connections: one request per socket, closed when answered, so the process can exit.
-      // Node only uses createConnection when no agent is given, so the tunnel case leaves agent out.
-      ...(tunnel === undefined || tls === undefined
-        ? { agent: false }
-        : { createConnection: () => tls.connect({ ...tlsOptions, socket: tunnel }) as Socket })
-    }
-    const send = isHttps ? (await import('node:https')).request : http.request
-    return await exchange(send, options, request.body, target.host, controller)
-  } catch (error) {
-    throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, target.host)
-  } finally {
-    clearTimeout(timer)
-    tunnel?.destroy()
+    Object.assign(session.agent, { createConnection: connectThroughProxy })
+  }
+  return session
+}
+
+function tunnelEndpoint(target: URL): { host: string; port: number } {
+  return { host: hostOf(target), port: Number(target.port || 443) }
+}
+
+/** TLS settings for a connection to `host`: the run's trust, built once, and SNI for names. */
+export function tlsOptions(host: string, session: Pick<Session, 'secureContext'>, trust: TlsTrust): tls.ConnectionOptions {
+  const name = host.replace(/^\[|\]$/g, '')
+  return {
+    rejectUnauthorized: !trust.insecureSkipTlsVerify,
+    ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
+    // SNI takes names only, not addresses.
+    ...(isIP(name) === 0 ? { servername: name } : {})
   }
 }
+
+function hostOf(target: URL): string {
+  return target.hostname.replace(/^\[|\]$/g, '')
+}
+
+async function post(request: PostRequest, target: URL, session: Session, trust: TlsTrust): Promise<HttpAnswer> {
+  const controller = new AbortController()
+  const peer: Peer = { role: 'control plane', label: target.host }
+  const timedOut = new TransportError(
+    `no answer from ${target.host} within ${Math.ceil(request.timeoutMs / 1000)} s.`,
+    'timeout',
+    'control plane'
+  )
+  const timer = setTimeout(() => controller.abort(timedOut), request.timeoutMs)
+  session.signal = controller.signal
+  const isHttps = target.protocol === 'https:'
+  const options: https.RequestOptions = {
+    host: hostOf(target),
+    port: Number(target.port || (isHttps ? 443 : 80)),
+    path: target.pathname,
+    method: 'POST',
+    agent: session.agent,
+    signal: controller.signal,
+    headers: {
+      'Content-Type': request.contentType,
+      'Content-Length': Buffer.byteLength(request.body),
+      Accept: 'application/json',
+      'User-Agent': request.userAgent
+    },
+    ...(isHttps ? tlsOptions(target.hostname, session, trust) : {})
+  }
+  const send = isHttps ? (await import('node:https')).request : http.request
+  return exchange(send, options, request.body, peer, controller)
+    .catch((error: unknown) => {
+      // A kept-alive connection the server closed meanwhile (after a backoff, or at the end of its
+      // keep-alive) is not a failed attempt: the same request goes out at once on a fresh one.
+      if (error instanceof StaleConnection) return exchange(send, options, request.body, peer, controller)
+      throw error
+    })
+    .catch((error: unknown) => {
+      throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error, peer)
+    })
+    .finally(() => clearTimeout(timer))
+}
+
+/** A reused connection that turned out closed; the request goes out again on a fresh one, which cannot be stale. */
+class StaleConnection extends Error {}
 
 function exchange(
   send: typeof https.request,
   options: https.RequestOptions,
   body: string,
-  hostLabel: string,
+  peer: Peer,
   controller: AbortController
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
@@ -118,53 +183,35 @@ function exchange(
         if (size > MAX_ANSWER_BYTES) {
           controller.abort(
             new TransportError(
-              `the answer from ${hostLabel} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`,
-              false
+              `the answer from ${peer.label} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`,
+              'too-large',
+              peer.role
             )
           )
           return
         }
         chunks.push(chunk)
       })
+      // A connection that closes before the end of the answer emits 'aborted' (and an error), not 'end'.
       res.once('end', () => {
-        if (!res.complete) {
-          reject(new TransportError(`the connection to ${hostLabel} closed before the whole answer arrived.`, true))
-          return
-        }
         resolve({
-          status: res.statusCode ?? 0,
+          status: Number(res.statusCode),
           contentType: res.headers['content-type'] ?? '',
           ...(res.headers.location === undefined ? {} : { location: res.headers.location }),
-          ...(headerText(res.headers['retry-after']) === undefined ? {} : { retryAfter: headerText(res.headers['retry-after']) }),
+          ...(res.headers['retry-after'] === undefined ? {} : { retryAfter: res.headers['retry-after'] }),
           body: Buffer.concat(chunks).toString('utf8')
         })
       })
       res.once('error', reject)
-      res.once('aborted', () => reject(new TransportError(`the connection to ${hostLabel} closed before the whole answer arrived.`, true)))
+      res.once('aborted', () => reject(truncated(peer)))
     })
-    req.once('error', reject)
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      reject(req.reusedSocket && STALE_CONNECTION_CODES.has(String(error.code)) ? new StaleConnection(error.message) : error)
+    })
     req.end(body)
   })
 }
 
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
-}
-
-/** Turns a Node request error into a sentence for the user, and says whether retrying may help. */
-export function classifyRequestError(error: unknown, hostLabel: string): TransportError {
-  if (error instanceof TransportError) return error
-  const err = error as NodeJS.ErrnoException
-  const code = err.code ?? ''
-  if (CERTIFICATE_ERRORS.has(code)) {
-    return new TransportError(
-      `the TLS certificate of ${hostLabel} could not be verified (${code}: ${err.message}). If the control plane uses a private CA, pass that CA's certificate in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.`,
-      false
-    )
-  }
-  if (code === 'ENOTFOUND') {
-    return new TransportError(`the host ${hostLabel} could not be found (DNS lookup failed); check \`url\`.`, false)
-  }
-  const reason = code !== '' ? `${code}${err.message && !err.message.includes(code) ? ` (${err.message})` : ''}` : err.message
-  return new TransportError(`could not talk to ${hostLabel}: ${reason}.`, !PERMANENT_ERRORS.has(code))
+function truncated(peer: Peer): TransportError {
+  return new TransportError(`the connection to ${peer.label} closed before the whole answer arrived.`, 'truncated', peer.role)
 }

@@ -2,10 +2,12 @@
 // (so a name that only the proxy knows proves the request went through it), records every
 // tunnel and every plain request it sees, and refuses anything it cannot map.
 import { createServer } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { connect } from 'node:net'
 
 /**
- * @param {{hosts: Record<string, string>}} options  host name -> address the proxy connects to
+ * @param {{hosts: Record<string, string>, tls?: {key: string, cert: string}}} options  host name ->
+ *   address the proxy connects to; with `tls`, an https:// proxy
  */
 export async function startConnectProxy(options) {
   /** @type {{authority: string, headers: import('node:http').IncomingHttpHeaders}[]} */
@@ -13,7 +15,7 @@ export async function startConnectProxy(options) {
   /** @type {{method: string | undefined, url: string | undefined}[]} */
   const plainRequests = []
   const sockets = new Set()
-  const server = createServer((req, res) => {
+  const server = (options.tls ? createTlsServer.bind(null, options.tls) : createServer)((req, res) => {
     plainRequests.push({ method: req.method, url: req.url })
     res.writeHead(405, { 'Content-Type': 'text/plain' }).end('this proxy only tunnels (CONNECT)\n')
   })
@@ -44,7 +46,8 @@ export async function startConnectProxy(options) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
     tunnels,
     plainRequests,
     async close() {

@@ -1,14 +1,14 @@
 // A stand-in for a Run:ai control plane's token endpoints, on loopback, for tests, the demo and
-// the e2e workflow. It answers like the OpenAPI excerpts in shared/runai-api/ for a chosen
+// the e2e workflow. It answers like the OpenAPI excerpts in test-server/openapi/ for a chosen
 // generation, records every request and can be told to misbehave. Plain Node, no dependencies.
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 
-/** Which endpoints and grant types each control-plane generation has (see shared/runai-api/README.md). */
+/** Which endpoints and grant types each control-plane generation has (see docs/runai-token-api.md). */
 export const GENERATIONS = {
-  // SaaS Dec 2025, self-hosted 2.25+ and v3.0: v2 OAuth2 form, v1 still there (deprecated).
+  // SaaS Dec 2025, self-hosted 2.24+ and v3.0: v2 OAuth2 form, v1 still there (deprecated).
   latest: { v2: true, v1Grants: ['client_credentials', 'app_token'], v1ExpiresIn: true },
   // 2.20 to 2.24: v1 only, client_credentials added.
   '2.20': { v2: false, v1Grants: ['client_credentials', 'app_token'], v1ExpiresIn: false },
@@ -16,7 +16,9 @@ export const GENERATIONS = {
   '2.18': { v2: false, v1Grants: ['app_token'], v1ExpiresIn: false }
 }
 
-export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret-DO-NOT-USE' }
+// No run of 8 characters in common: the action hides every such run of the secret, and the
+// client ID would show as *** in the demo's job summary.
+export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'demo-secret-DO-NOT-USE' }
 
 /**
  * @typedef {{method: string, path: string, headers: import('node:http').IncomingHttpHeaders, body: string, at: number}} RecordedRequest
@@ -33,6 +35,8 @@ export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret-
  * @property {boolean} [html]              answer every path with a 200 HTML page
  * @property {{status: number, location: string}} [redirect]  redirect every request
  * @property {'no-token'|'huge'|'truncated'|'malformed'} [badAnswer]  a broken 200 answer
+ * @property {boolean} [resetReused]      reset a kept-alive connection when a second request comes on it,
+ *                                        as a server does that closed it while the client was not looking
  */
 
 /**
@@ -41,7 +45,7 @@ export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret-
  * @param {{id: string, secret: string}[]} [options.clients]
  * @param {number} [options.tokenTtlSeconds]
  * @param {Faults} [options.faults]
- * @param {{key: string, cert: string}} [options.tls]
+ * @param {{key: string, cert: string, ciphers?: string}} [options.tls]
  * @param {number} [options.port]
  * @param {string} [options.host]
  * @param {string} [options.pathPrefix]  serve the API below this prefix, as a control plane behind a path
@@ -93,6 +97,8 @@ export async function startStandIn(options = {}) {
       res.writeHead(faults.redirect.status, { Location: faults.redirect.location, 'Content-Length': 0 })
       return res.end()
     }
+    if (faults.resetReused && req.socket.served) return req.socket.resetAndDestroy()
+    req.socket.served = true
     const isToken = req.method === 'POST' && (path === '/api/v1/token' || path === '/api/v2/token')
     if (!isToken) return send(res, 404, '404 page not found', 'text/plain')
     const n = ++state.tokenRequests
@@ -164,11 +170,14 @@ export async function startStandIn(options = {}) {
   function tokenV1(req, res, body, at) {
     let fields
     try {
-      fields = Object.fromEntries(Object.entries(JSON.parse(body)).map(([k, v]) => [k.toLowerCase(), v]))
+      fields = Object(JSON.parse(body))
     } catch {
       return json(res, 400, { code: 400, message: 'Bad request - invalid JSON body' })
     }
-    const grant = fields.granttype
+    // Only the spellings on record: the documentation's (clientId, AppId) and the specification's
+    // (clientID, appID). Whether the real server ignores case is not known, so this one does not.
+    const field = (...names) => names.map((n) => fields[n]).find((v) => v !== undefined)
+    const grant = fields.grantType
     if (!generation.v1Grants.includes(grant)) {
       return json(res, 400, {
         code: 400,
@@ -176,8 +185,8 @@ export async function startStandIn(options = {}) {
         details: `supported: ${generation.v1Grants.join(', ')}`
       })
     }
-    const id = grant === 'app_token' ? fields.appid : fields.clientid
-    const secret = grant === 'app_token' ? fields.appsecret : fields.clientsecret
+    const id = grant === 'app_token' ? field('AppId', 'appID') : field('clientId', 'clientID')
+    const secret = grant === 'app_token' ? field('AppSecret', 'appSecret') : field('clientSecret')
     if (typeof id !== 'string' || typeof secret !== 'string') {
       return json(res, 400, { code: 400, message: 'Required parameter is missing' })
     }
@@ -196,12 +205,20 @@ export async function startStandIn(options = {}) {
     return { token }
   }
 
-  const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler)
+  // Extra TLS options (ciphers: 'DEFAULT@SECLEVEL=0') let it serve the weak certificates that
+  // the certificate tests need; OpenSSL refuses to load them otherwise.
+  const server = options.tls ? createHttpsServer({ ...options.tls }, handler) : createHttpServer(handler)
+  // Idle connections stay open as long as a real ingress keeps them (nginx: 75 s). Node's default of
+  // 5 s, sent as `Keep-Alive: timeout=5`, would make clients drop the connection after a backoff.
+  server.keepAliveTimeout = 75_000
   const sockets = new Set()
+  const counts = { connections: 0, tlsHandshakes: 0 }
   server.on('connection', (s) => {
+    counts.connections++
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
+  server.on('secureConnection', () => counts.tlsHandshakes++)
   await new Promise((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve))
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
   const scheme = options.tls ? 'https' : 'http'
@@ -214,6 +231,13 @@ export async function startStandIn(options = {}) {
     },
     get tokensIssued() {
       return state.tokensIssued
+    },
+    /** TCP connections accepted, and TLS handshakes completed, since the start. */
+    get connections() {
+      return counts.connections
+    },
+    get tlsHandshakes() {
+      return counts.tlsHandshakes
     },
     /** Requests that came back before our Retry-After allowed. */
     get earlyRetries() {

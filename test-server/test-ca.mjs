@@ -7,9 +7,12 @@ import { join } from 'node:path'
 
 /**
  * @param {string[]} dnsNames  names the server certificate is valid for (127.0.0.1 and ::1 are always added)
+ * @param {{caKeyBits?: number, keyBits?: number, digest?: string}} [strength]  weaker keys and digests
+ *   (RSA-1024, SHA-1) for the tests of certificates that OpenSSL refuses
  * @returns {{dir: string, caCert: string, caCertPath: string, key: string, cert: string}}
  */
-export function createTestCa(dnsNames = ['localhost']) {
+export function createTestCa(dnsNames = ['localhost'], strength = {}) {
+  const { caKeyBits = 2048, keyBits = 2048, digest = 'sha256' } = strength
   const dir = mkdtempSync(join(tmpdir(), 'runai-test-ca-'))
   const path = (name) => join(dir, name)
   const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -17,7 +20,7 @@ export function createTestCa(dnsNames = ['localhost']) {
     'req',
     '-x509',
     '-newkey',
-    'rsa:2048',
+    `rsa:${caKeyBits}`,
     '-nodes',
     '-keyout',
     path('ca.key'),
@@ -32,7 +35,18 @@ export function createTestCa(dnsNames = ['localhost']) {
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign'
   )
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', `/CN=${dnsNames[0]}`)
+  openssl(
+    'req',
+    '-newkey',
+    `rsa:${keyBits}`,
+    '-nodes',
+    '-keyout',
+    path('server.key'),
+    '-out',
+    path('server.csr'),
+    '-subj',
+    `/CN=${dnsNames[0]}`
+  )
   const altNames = [...dnsNames.map((n) => `DNS:${n}`), 'IP:127.0.0.1', 'IP:::1'].join(',')
   writeFileSync(path('server.ext'), `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`)
   openssl(
@@ -49,6 +63,7 @@ export function createTestCa(dnsNames = ['localhost']) {
     path('server.pem'),
     '-days',
     '2',
+    `-${digest}`,
     '-extfile',
     path('server.ext')
   )

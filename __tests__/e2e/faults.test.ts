@@ -140,7 +140,7 @@ describe('answers that are not what the docs promise', () => {
     const run = await runAction({ url: server.url, ...credentials, 'max-attempts': '2' })
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toMatch(
-      /^Could not get a Run:ai token from http:\/\/127\.0\.0\.1:\d+\/api\/v2\/token after 2 attempt\(s\) in \d+ s; the last one failed with (the connection to 127\.0\.0\.1:\d+ closed before the whole answer arrived|could not talk to 127\.0\.0\.1:\d+: ECONNRESET[^.]*)\. The control plane may be down or overloaded/
+      /^Could not get a Run:ai token from http:\/\/127\.0\.0\.1:\d+\/api\/v2\/token after 2 attempt\(s\) in \d+ s; the last one failed with (the connection to 127\.0\.0\.1:\d+ closed before the whole answer arrived|could not talk to 127\.0\.0\.1:\d+: ECONNRESET[^.]*)\. The connection to the control plane kept failing; check that `url` is reachable from the runner and try again later, or raise `max-attempts`\.$/
     )
     expect(tokenPosts(server)).toHaveLength(2)
     expectNoLeak(run, server)

@@ -42,7 +42,7 @@ describe('TLS', () => {
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toMatch(
       new RegExp(
-        `^Could not get a Run:ai token from https://localhost:${server.port}/api/v2/token: the TLS certificate of localhost:${server.port} could not be verified \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY): .+\\)\\. If the control plane uses a private CA, pass that CA's certificate in \`ca-certificate\``
+        `^Could not get a Run:ai token from https://localhost:${server.port}/api/v2/token: the TLS certificate of localhost:${server.port} was refused: .+ \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\\)\\. If it comes from a private CA, pass that CA in \`ca-certificate\``
       )
     )
     expect(run.durationMs).toBeLessThan(5000) // not retried
@@ -54,7 +54,9 @@ describe('TLS', () => {
     const server = await tlsStandIn()
     const run = await runAction({ url: localhostUrl(server), ...credentials, 'insecure-skip-tls-verify': 'true' })
     expectSuccess(run, server)
-    expect(run.stdout).toContain('::warning::insecure-skip-tls-verify is true: the certificate of the Run:ai control plane is not checked')
+    expect(run.stdout).toContain(
+      '::warning::insecure-skip-tls-verify is true: the certificates of the Run:ai control plane and of an https:// proxy are not checked'
+    )
   })
 })
 
@@ -111,7 +113,9 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
     expect(proxy.tunnels).toEqual([])
     // Without the proxy the name does not resolve on this machine.
     expect(run.exitCode).toBe(1)
-    expect(errorOf(run)).toContain(`the host runai.internal.test:${server.port} could not be found (DNS lookup failed); check \`url\`.`)
+    expect(errorOf(run)).toContain(
+      `the host of runai.internal.test:${server.port} could not be found (DNS lookup failed); check \`url\`, and behind a proxy set HTTPS_PROXY.`
+    )
   })
 
   it('says so when the proxy refuses the tunnel', async () => {
@@ -123,7 +127,7 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
     )
     expect(run.exitCode).toBe(1)
     expect(errorOf(run)).toContain(
-      `the proxy ${proxy.url.slice(7)} refused to open a tunnel to runai.internal.test:${server.port} (HTTP 502)`
+      `the proxy ${proxy.url.slice(7)} (from HTTPS_PROXY) refused to open a tunnel to runai.internal.test:${server.port} (HTTP 502). The proxy in HTTPS_PROXY did not carry the request`
     )
     expect(leaksOf(run, [DEFAULT_CLIENT.secret])).toEqual([])
   })

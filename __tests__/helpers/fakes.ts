@@ -1,6 +1,5 @@
 import type { Clock } from '../../src/retry.js'
-import type { HttpAnswer } from '../../src/token-answer.js'
-import type { PostRequest, SendRequest } from '../../src/transport.js'
+import type { HttpAnswer, PostRequest, Sender } from '../../src/transport.js'
 
 export const SECRET = 'fake-secret-Zx9!q'
 export const CLIENT_ID = 'fake-client-id'
@@ -23,7 +22,7 @@ export function fakeClock(start = 1_800_000_000_000, random = 0.5): Clock & { sl
 export type Reply = HttpAnswer | Error | ((request: PostRequest) => HttpAnswer | Error)
 
 /** A sender that answers each request with the next scripted reply and records what it was sent. */
-export function scriptedSender(replies: Reply[]): SendRequest & { requests: PostRequest[] } {
+export function scriptedSender(replies: Reply[]): Sender & { requests: PostRequest[]; closed: () => boolean } {
   const requests: PostRequest[] = []
   const send = async (request: PostRequest): Promise<HttpAnswer> => {
     requests.push(request)
@@ -33,7 +32,8 @@ export function scriptedSender(replies: Reply[]): SendRequest & { requests: Post
     if (reply instanceof Error) throw reply
     return reply
   }
-  return Object.assign(send, { requests })
+  let closed = false
+  return Object.assign(send, { requests, close: () => void (closed = true), closed: () => closed })
 }
 
 export function jsonAnswer(status: number, body: unknown, extra: Partial<HttpAnswer> = {}): HttpAnswer {
@@ -49,3 +49,6 @@ export function fakeJwt(exp: number, salt = 'a'): string {
   const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
   return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'x', exp })}.sig-${salt}`
 }
+
+/** The runner's files, as a runner's environment names them; fakes of core never open them. */
+export const RUNNER_ENV = { GITHUB_OUTPUT: '/runner/output', GITHUB_ENV: '/runner/env', GITHUB_STEP_SUMMARY: '/runner/summary' }
