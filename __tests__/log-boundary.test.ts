@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { clip, encodings, LogBoundary, neutralise, printableLine, redact, sentence, untrusted } from '../src/log-boundary.js'
+import { clip, encodings, INVISIBLE, LogBoundary, neutralise, printableLine, redact, sentence, untrusted } from '../src/log-boundary.js'
 
 const SECRET = 'fake-secret-0123456789-abcdef'
 
@@ -32,7 +32,7 @@ describe('encodings', () => {
     const secret = 'k7+Qz/9~aB*3 xY=Lm+8/Tq~Wr*5=Hn'
     const lines: string[] = []
     const boundary = new LogBoundary({ info: (l) => void lines.push(l), debug: () => {}, warning: () => {}, error: () => {} })
-    boundary.addSecret(secret)
+    boundary.addRequestSecret(secret)
     const echoes = [
       new URLSearchParams({ client_secret: secret }).toString(),
       `q=${encodeURIComponent(secret)}`,
@@ -46,6 +46,7 @@ describe('encodings', () => {
       }
     }
     expect(lines[0]).toBe('client_secret=***')
+    expect(encodings(secret)).toContain(new URLSearchParams({ v: secret }).toString().slice(2))
   })
 })
 
@@ -59,6 +60,20 @@ describe('neutralise', () => {
   it('breaks the old command syntax anywhere and a leading colon', () => {
     expect(neutralise('x ##[stop-commands]y')).toBe('x ## [stop-commands]y')
     expect(neutralise('  ::add-mask::x')).toBe(' \\::add-mask::x')
+  })
+})
+
+describe('INVISIBLE', () => {
+  it('is exactly \\p{Cc}, \\p{Cf} and \\p{Default_Ignorable_Code_Point}, spelt out', () => {
+    const byProperty = /^[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]$/u
+    const spelt = new RegExp(`^${INVISIBLE.source}$`, 'u')
+    const differing: string[] = []
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue
+      const c = String.fromCodePoint(cp)
+      if (byProperty.test(c) !== spelt.test(c)) differing.push(cp.toString(16))
+    }
+    expect(differing).toEqual([])
   })
 })
 
@@ -105,6 +120,7 @@ describe('LogBoundary', () => {
     const { lines, boundary } = recorder()
     boundary.addSecret(SECRET)
     boundary.addSecret('')
+    boundary.addRequestSecret('')
     boundary.info(`a ${SECRET}`)
     boundary.debug('b\nc')
     boundary.warning('##[warning]d')

@@ -89,37 +89,44 @@ function parsePositiveInteger(name: InputName, value: string, max: number): numb
 // Names that change how later steps run (the loader, shells, interpreters and tools that read
 // code, options or servers from the environment), or that the runner owns. Windows compares
 // variable names without regard to case, so this does too.
-const RESERVED_ENV_NAMES = new RegExp(
-  `^(${[
-    'PATH',
-    'PATHEXT',
-    'COMSPEC',
-    'BASH_ENV',
-    'ENV',
-    'SHELLOPTS',
-    'BASHOPTS',
-    'HOME',
-    'TMPDIR',
-    'LD_.*',
-    'DYLD_.*',
-    'NODE_.*',
-    'NPM_CONFIG_.*',
-    'GIT_.*',
-    'SSH_.*',
-    'PYTHON.*',
-    'PIP_.*',
-    'PERL5.*',
-    'RUBY.*',
-    'JAVA_TOOL_OPTIONS',
-    'JDK_JAVA_OPTIONS',
-    '_JAVA_OPTIONS',
-    '(HTTPS?|ALL|NO)_PROXY',
-    'GITHUB_.*',
-    'RUNNER_.*',
-    'ACTIONS_.*'
-  ].join('|')})$`,
-  'i'
-)
+const RESERVED_ENV_NAMES = new Set([
+  'PATH',
+  'PATHEXT',
+  'COMSPEC',
+  'BASH_ENV',
+  'ENV',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'HOME',
+  'TMPDIR',
+  'JAVA_TOOL_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+  '_JAVA_OPTIONS',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'NO_PROXY'
+])
+const RESERVED_ENV_PREFIXES = [
+  'LD_',
+  'DYLD_',
+  'NODE_',
+  'NPM_CONFIG_',
+  'GIT_',
+  'SSH_',
+  'PYTHON',
+  'PIP_',
+  'PERL5',
+  'RUBY',
+  'GITHUB_',
+  'RUNNER_',
+  'ACTIONS_'
+]
+
+function isReservedEnvName(name: string): boolean {
+  const upper = name.toUpperCase()
+  return RESERVED_ENV_NAMES.has(upper) || RESERVED_ENV_PREFIXES.some((prefix) => upper.startsWith(prefix))
+}
 
 function parseEnvName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
@@ -127,7 +134,7 @@ function parseEnvName(value: string): string {
       `Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`
     )
   }
-  if (RESERVED_ENV_NAMES.test(value)) {
+  if (isReservedEnvName(value)) {
     throw new InputError(
       `Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, ENV, LD_*, DYLD_*, NODE_* and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`
     )

@@ -54,17 +54,21 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     log.addSecret(value)
     core.setSecret(value)
   }
+  const maskSent = (value: string): void => {
+    log.addRequestSecret(value)
+    core.setSecret(value)
+  }
   let sender: Sender | undefined
   try {
     const read = (name: InputName): string => core.getInput(name)
     // Masked before anything else runs, under whichever name the secret came.
     for (const name of [Input.clientSecret, Input.appSecret]) {
       const secret = read(name).trim()
-      if (secret !== '') mask(secret)
+      if (secret !== '') maskSent(secret)
     }
     const config = parseInputs(read)
     const proxyPassword = proxyFor(new URL(config.baseUrl))?.password
-    if (proxyPassword) mask(proxyPassword)
+    if (proxyPassword) maskSent(proxyPassword)
     requireRunnerFiles(config, env)
     if (config.insecureSkipTlsVerify) {
       log.warning(
