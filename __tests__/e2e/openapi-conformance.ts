@@ -298,8 +298,8 @@ export async function startRecorder(upstream: string): Promise<Recorder> {
       requests.push(recorded)
       const headers = { ...req.headers, host: target.host }
       const out = forward({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
-        recorded.status = answer.statusCode
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        recorded.status = Number(answer.statusCode)
+        res.writeHead(recorded.status, answer.headers)
         answer.pipe(res)
       })
       out.on('error', (error) => {
