@@ -55,6 +55,8 @@ describe('neutralise', () => {
     expect(neutralise('a\r\nb\tc\u2028d\u001b[31me\u200bf')).toBe('a b c d\\u001b[31me\\u200bf')
     // Characters that are ignored when compared, such as the combining grapheme joiner, too.
     expect(neutralise('#\u034f#[error]')).toBe('#\\u034f#[error]')
+    // Beyond the first plane, the whole code point, not half of it.
+    expect(neutralise('a\u{e0001}b')).toBe('a\\u{e0001}b')
   })
 
   it('breaks the old command syntax anywhere and a leading colon', () => {

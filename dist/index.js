@@ -893,6 +893,10 @@ function jwtExpiry(token) {
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 // Users often paste the token endpoint itself; the action adds it back per generation.
 const TOKEN_PATH_SUFFIX = /\/api\/v[12]\/token$/i;
+/** The host of a URL as sockets and TLS take it: an IPv6 address without its brackets. */
+function bareHost(url) {
+    return url.hostname.replace(/^\[|\]$/g, '');
+}
 /** True for hosts that never leave this machine, where plain http cannot be sniffed. */
 function isLoopbackHost(hostname) {
     const host = hostname.toLowerCase();
@@ -1182,7 +1186,10 @@ function redact(text, secrets) {
 function neutralise(text) {
     return text
         .replace(/[\s\u2028\u2029]+/g, ' ')
-        .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .replace(INVISIBLE, (c) => {
+        const code = Number(c.codePointAt(0));
+        return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    })
         .replace(/##\[/g, '## [')
         .replace(/^(\s*):/, '$1\\:');
 }
@@ -1896,6 +1903,7 @@ const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 ;// CONCATENATED MODULE: ./src/proxy-tunnel.ts
 
 
+
 /**
  * Opens a CONNECT tunnel through an HTTP(S) proxy to `host:port`. TLS to the control plane is then
  * run inside the tunnel by the caller, so the proxy sees neither the secret nor the token, and the
@@ -1913,7 +1921,7 @@ async function openTunnel({ url: proxy, username, password }, target, proxyTls, 
     const send = isHttps ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
     return new Promise((resolve, reject) => {
         const request = send({
-            host: proxy.hostname.replace(/^\[|\]$/g, ''),
+            host: bareHost(proxy),
             port: proxyPort,
             method: 'CONNECT',
             path: authority,
@@ -1938,6 +1946,7 @@ async function openTunnel({ url: proxy, username, password }, target, proxyTls, 
 }
 
 ;// CONCATENATED MODULE: ./src/transport.ts
+
 
 
 
@@ -1987,11 +1996,11 @@ async function openSession(target, trust) {
         // The agent asks for a connection when it has none; this one is TLS inside a CONNECT tunnel, so
         // the proxy sees neither the secret nor the token.
         const connectThroughProxy = (_options, done) => {
-            openTunnel(proxy, tunnelEndpoint(target), tlsOptions(proxy.url.hostname, session, trust), session.signal)
+            openTunnel(proxy, tunnelEndpoint(target), tlsOptions(bareHost(proxy.url), session, trust), session.signal)
                 .then((tunnel) => {
                 // `host` names the control plane for the certificate check: without SNI (an IP address in
                 // `url`) Node would otherwise check the certificate against the proxy's host.
-                const socket = tlsModule.connect({ ...tlsOptions(target.hostname, session, trust), host: hostOf(target), socket: tunnel });
+                const socket = tlsModule.connect({ ...tlsOptions(bareHost(target), session, trust), host: bareHost(target), socket: tunnel });
                 socket.once('close', () => tunnel.destroy());
                 done(null, socket);
             })
@@ -2003,20 +2012,16 @@ async function openSession(target, trust) {
     return session;
 }
 function tunnelEndpoint(target) {
-    return { host: hostOf(target), port: Number(target.port || 443) };
+    return { host: bareHost(target), port: Number(target.port || 443) };
 }
 /** TLS settings for a connection to `host`: the run's trust, built once, and SNI for names. */
 function tlsOptions(host, session, trust) {
-    const name = host.replace(/^\[|\]$/g, '');
     return {
         rejectUnauthorized: !trust.insecureSkipTlsVerify,
         ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
         // SNI takes names only, not addresses.
-        ...((0,external_node_net_namespaceObject.isIP)(name) === 0 ? { servername: name } : {})
+        ...((0,external_node_net_namespaceObject.isIP)(host) === 0 ? { servername: host } : {})
     };
-}
-function hostOf(target) {
-    return target.hostname.replace(/^\[|\]$/g, '');
 }
 async function post(request, target, session, trust) {
     const controller = new AbortController();
@@ -2026,7 +2031,7 @@ async function post(request, target, session, trust) {
     session.signal = controller.signal;
     const isHttps = target.protocol === 'https:';
     const options = {
-        host: hostOf(target),
+        host: bareHost(target),
         port: Number(target.port || (isHttps ? 443 : 80)),
         path: target.pathname,
         method: 'POST',
@@ -2038,7 +2043,7 @@ async function post(request, target, session, trust) {
             Accept: 'application/json',
             'User-Agent': request.userAgent
         },
-        ...(isHttps ? tlsOptions(target.hostname, session, trust) : {})
+        ...(isHttps ? tlsOptions(bareHost(target), session, trust) : {})
     };
     const send = isHttps ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))).request : external_node_http_namespaceObject.request;
     return exchange(send, options, request.body, peer, controller)

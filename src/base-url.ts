@@ -4,6 +4,11 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 // Users often paste the token endpoint itself; the action adds it back per generation.
 const TOKEN_PATH_SUFFIX = /\/api\/v[12]\/token$/i
 
+/** The host of a URL as sockets and TLS take it: an IPv6 address without its brackets. */
+export function bareHost(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '')
+}
+
 /** True for hosts that never leave this machine, where plain http cannot be sniffed. */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase()

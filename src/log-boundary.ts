@@ -96,7 +96,10 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function neutralise(text: string): string {
   return text
     .replace(/[\s\u2028\u2029]+/g, ' ')
-    .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(INVISIBLE, (c) => {
+      const code = Number(c.codePointAt(0))
+      return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`
+    })
     .replace(/##\[/g, '## [')
     .replace(/^(\s*):/, '$1\\:')
 }

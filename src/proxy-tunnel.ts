@@ -1,6 +1,7 @@
 import * as http from 'node:http'
 import type * as tls from 'node:tls'
 import type { Socket } from 'node:net'
+import { bareHost } from './base-url.js'
 import type { Proxy } from './proxy-settings.js'
 import { classifyRequestError, TransportError, type Peer } from './transport-error.js'
 
@@ -26,7 +27,7 @@ export async function openTunnel(
   const send = isHttps ? (await import('node:https')).request : http.request
   return new Promise((resolve, reject) => {
     const request = send({
-      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      host: bareHost(proxy),
       port: proxyPort,
       method: 'CONNECT',
       path: authority,

@@ -2,6 +2,7 @@ import * as http from 'node:http'
 import type * as https from 'node:https'
 import type * as tls from 'node:tls'
 import { isIP, type Socket } from 'node:net'
+import { bareHost } from './base-url.js'
 import { MAX_ANSWER_BYTES } from './constants.js'
 import { openTunnel } from './proxy-tunnel.js'
 import { proxyFor } from './proxy-settings.js'
@@ -89,11 +90,11 @@ async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
     // The agent asks for a connection when it has none; this one is TLS inside a CONNECT tunnel, so
     // the proxy sees neither the secret nor the token.
     const connectThroughProxy = (_options: unknown, done: (error: Error | null, socket?: Socket) => void): undefined => {
-      openTunnel(proxy, tunnelEndpoint(target), tlsOptions(proxy.url.hostname, session, trust), session.signal)
+      openTunnel(proxy, tunnelEndpoint(target), tlsOptions(bareHost(proxy.url), session, trust), session.signal)
         .then((tunnel) => {
           // `host` names the control plane for the certificate check: without SNI (an IP address in
           // `url`) Node would otherwise check the certificate against the proxy's host.
-          const socket = tlsModule.connect({ ...tlsOptions(target.hostname, session, trust), host: hostOf(target), socket: tunnel })
+          const socket = tlsModule.connect({ ...tlsOptions(bareHost(target), session, trust), host: bareHost(target), socket: tunnel })
           socket.once('close', () => tunnel.destroy())
           done(null, socket)
         })
@@ -106,22 +107,17 @@ async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
 }
 
 function tunnelEndpoint(target: URL): { host: string; port: number } {
-  return { host: hostOf(target), port: Number(target.port || 443) }
+  return { host: bareHost(target), port: Number(target.port || 443) }
 }
 
 /** TLS settings for a connection to `host`: the run's trust, built once, and SNI for names. */
-export function tlsOptions(host: string, session: Pick<Session, 'secureContext'>, trust: TlsTrust): tls.ConnectionOptions {
-  const name = host.replace(/^\[|\]$/g, '')
+function tlsOptions(host: string, session: Pick<Session, 'secureContext'>, trust: TlsTrust): tls.ConnectionOptions {
   return {
     rejectUnauthorized: !trust.insecureSkipTlsVerify,
     ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
     // SNI takes names only, not addresses.
-    ...(isIP(name) === 0 ? { servername: name } : {})
+    ...(isIP(host) === 0 ? { servername: host } : {})
   }
-}
-
-function hostOf(target: URL): string {
-  return target.hostname.replace(/^\[|\]$/g, '')
 }
 
 async function post(request: PostRequest, target: URL, session: Session, trust: TlsTrust): Promise<HttpAnswer> {
@@ -136,7 +132,7 @@ async function post(request: PostRequest, target: URL, session: Session, trust: 
   session.signal = controller.signal
   const isHttps = target.protocol === 'https:'
   const options: https.RequestOptions = {
-    host: hostOf(target),
+    host: bareHost(target),
     port: Number(target.port || (isHttps ? 443 : 80)),
     path: target.pathname,
     method: 'POST',
@@ -148,7 +144,7 @@ async function post(request: PostRequest, target: URL, session: Session, trust: 
       Accept: 'application/json',
       'User-Agent': request.userAgent
     },
-    ...(isHttps ? tlsOptions(target.hostname, session, trust) : {})
+    ...(isHttps ? tlsOptions(bareHost(target), session, trust) : {})
   }
   const send = isHttps ? (await import('node:https')).request : http.request
   return exchange(send, options, request.body, peer, controller)

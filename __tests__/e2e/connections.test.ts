@@ -6,7 +6,7 @@ import { DEFAULT_CLIENT } from '../../test-server/runai-stand-in.mjs'
 import { startConnectProxy } from '../../test-server/connect-proxy.mjs'
 import { runLikeRunner } from '../../test-server/runner.mjs'
 import { createTestCa } from '../../test-server/test-ca.mjs'
-import { errorOf, leaksOf, runAction, serversClosedAfterEach, type ActionRun, type StandIn } from './harness.js'
+import { errorOf, expectToken, leaksOf, runAction, serversClosedAfterEach, type ActionRun, type StandIn } from './harness.js'
 
 // One run, one connection: the negotiation steps and the retries of a run share one kept-alive
 // connection (one TLS handshake, one CONNECT through a proxy). And every certificate failure,
@@ -33,13 +33,6 @@ afterAll(() => {
 
 const tlsStandIn = (options: Parameters<typeof servers.standIn>[0] = {}, authority = ca) =>
   servers.standIn({ ...options, tls: { key: authority.key, cert: authority.cert } })
-
-function expectToken(run: ActionRun, server: StandIn) {
-  expect(errorOf(run)).toBe('')
-  expect(run.exitCode).toBe(0)
-  expect(server.tokensIssued).toContain(run.outputs.token)
-  expect(leaksOf(run, [DEFAULT_CLIENT.secret, ...server.tokensIssued])).toEqual([])
-}
 
 describe('one connection per run', () => {
   it('auto against 2.18: three requests, one TCP connection, one TLS handshake', async () => {

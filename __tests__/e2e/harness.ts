@@ -1,7 +1,7 @@
-import { afterEach } from '@jest/globals'
+import { afterEach, expect } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { startStandIn } from '../../test-server/runai-stand-in.mjs'
+import { DEFAULT_CLIENT, startStandIn } from '../../test-server/runai-stand-in.mjs'
 import { runLikeRunner, type RunnerRun } from '../../test-server/runner.mjs'
 
 /** Defaults of action.yml: the runner passes every input, defaulted ones included. */
@@ -30,6 +30,14 @@ export function leaksOf(run: ActionRun, secrets: string[]): string[] {
     })
   }
   return problems
+}
+
+/** A run that got a token from `server` and handed it on, with nothing leaked. */
+export function expectToken(run: ActionRun, server: StandIn, secrets: string[] = [DEFAULT_CLIENT.secret]) {
+  expect(errorOf(run)).toBe('')
+  expect(run.exitCode).toBe(0)
+  expect(server.tokensIssued).toContain(run.outputs.token)
+  expect(leaksOf(run, [...secrets, ...server.tokensIssued])).toEqual([])
 }
 
 /** Index of the `::add-mask::` line for a value in stdout, or -1. */

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs'
 import { DEFAULT_CLIENT } from '../../test-server/runai-stand-in.mjs'
 import { startConnectProxy } from '../../test-server/connect-proxy.mjs'
 import { createTestCa } from '../../test-server/test-ca.mjs'
-import { errorOf, leaksOf, runAction, serversClosedAfterEach, type ActionRun, type StandIn } from './harness.js'
+import { errorOf, expectToken, leaksOf, runAction, serversClosedAfterEach, type StandIn } from './harness.js'
 
 const servers = serversClosedAfterEach()
 const standIn = servers.standIn
@@ -18,22 +18,15 @@ const credentials = { 'client-id': DEFAULT_CLIENT.id, 'client-secret': DEFAULT_C
 const tlsStandIn = () => standIn({ tls: { key: ca.key, cert: ca.cert } })
 const localhostUrl = (server: StandIn) => `https://localhost:${server.port}`
 
-function expectSuccess(run: ActionRun, server: StandIn) {
-  expect(errorOf(run)).toBe('')
-  expect(run.exitCode).toBe(0)
-  expect(server.tokensIssued).toContain(run.outputs.token)
-  expect(leaksOf(run, [DEFAULT_CLIENT.secret, ...server.tokensIssued])).toEqual([])
-}
-
 describe('TLS', () => {
   it('trusts the test CA given as PEM text', async () => {
     const server = await tlsStandIn()
-    expectSuccess(await runAction({ url: localhostUrl(server), ...credentials, 'ca-certificate': ca.caCert }), server)
+    expectToken(await runAction({ url: localhostUrl(server), ...credentials, 'ca-certificate': ca.caCert }), server)
   })
 
   it('trusts the test CA given as a file path', async () => {
     const server = await tlsStandIn()
-    expectSuccess(await runAction({ url: localhostUrl(server), ...credentials, 'ca-certificate': ca.caCertPath }), server)
+    expectToken(await runAction({ url: localhostUrl(server), ...credentials, 'ca-certificate': ca.caCertPath }), server)
   })
 
   it('without the CA: fails at once, naming the certificate problem and ca-certificate', async () => {
@@ -53,7 +46,7 @@ describe('TLS', () => {
   it('with insecure-skip-tls-verify: succeeds and warns', async () => {
     const server = await tlsStandIn()
     const run = await runAction({ url: localhostUrl(server), ...credentials, 'insecure-skip-tls-verify': 'true' })
-    expectSuccess(run, server)
+    expectToken(run, server)
     expect(run.stdout).toContain(
       '::warning::insecure-skip-tls-verify is true: the certificates of the Run:ai control plane and of an https:// proxy are not checked'
     )
@@ -64,7 +57,7 @@ describe('URL forms', () => {
   it('no scheme: https is assumed', async () => {
     const server = await tlsStandIn()
     const run = await runAction({ url: `localhost:${server.port}`, ...credentials, 'ca-certificate': ca.caCert })
-    expectSuccess(run, server)
+    expectToken(run, server)
     expect(run.outputs.url).toBe(`https://localhost:${server.port}`)
   })
 
@@ -75,7 +68,7 @@ describe('URL forms', () => {
   ])('%s is removed', async (_label, suffix) => {
     const server = await standIn()
     const run = await runAction({ url: `${server.url}${suffix}`, ...credentials })
-    expectSuccess(run, server)
+    expectToken(run, server)
     expect(run.outputs.url).toBe(server.url)
     expect(server.requests.map((r) => r.path)).toEqual(['/api/v2/token'])
   })
@@ -83,7 +76,7 @@ describe('URL forms', () => {
   it('a path prefix is kept', async () => {
     const server = await standIn({ pathPrefix: '/runai' })
     const run = await runAction({ url: `${server.url}/runai/`, ...credentials })
-    expectSuccess(run, server)
+    expectToken(run, server)
     expect(run.outputs.url).toBe(`${server.url}/runai`)
   })
 })
@@ -96,7 +89,7 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
       { url: `https://runai.internal.test:${server.port}`, ...credentials, 'ca-certificate': ca.caCert },
       { HTTPS_PROXY: proxy.url }
     )
-    expectSuccess(run, server)
+    expectToken(run, server)
     expect(proxy.tunnels.map((t) => t.authority)).toEqual([`runai.internal.test:${server.port}`])
     expect(proxy.plainRequests).toEqual([])
     expect(JSON.stringify(proxy.tunnels)).not.toContain(DEFAULT_CLIENT.secret)
