@@ -76,7 +76,7 @@ describe('parseInputs', () => {
     [{ 'env-name': 'MY-TOKEN' }, 'Input `env-name` must be a valid environment variable name'],
     [
       { 'env-name': 'GITHUB_TOKEN' },
-      'Input `env-name` must not be GITHUB_TOKEN: PATH, BASH_ENV, ENV, LD_*, DYLD_*, NODE_* and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.'
+      'Input `env-name` must not be GITHUB_TOKEN: PATH, BASH_ENV, LD_*, NODE_*, OPENSSL_*, DOTNET_*, CLASSPATH, KUBECONFIG and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.'
     ],
     ...[
       'PATH',
@@ -98,7 +98,20 @@ describe('parseInputs', () => {
       'https_proxy',
       'npm_config_registry',
       'PIP_INDEX_URL',
-      'HOME'
+      'HOME',
+      'OPENSSL_CONF',
+      'GLIBC_TUNABLES',
+      'GCONV_PATH',
+      'DOTNET_STARTUP_HOOKS',
+      'CLASSPATH',
+      'PSModulePath',
+      'KUBECONFIG',
+      'SSL_CERT_FILE',
+      'MALLOC_CHECK_',
+      'COMPlus_EnableDiagnostics',
+      'DOCKER_HOST',
+      'XDG_CONFIG_HOME',
+      'IFS'
     ].map((name): [Partial<Record<InputName, string>>, string] => [{ 'env-name': name }, `Input \`env-name\` must not be ${name}: `]),
     [{ 'env-name': 'github_runai' }, 'Input `env-name` must not be github_runai'],
     [{ 'env-name': 'NODE_OPTIONS' }, 'Input `env-name` must not be NODE_OPTIONS'],

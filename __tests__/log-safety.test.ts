@@ -24,6 +24,7 @@ import {
 } from '../test-server/hostile-server.mjs'
 import { logSafetyProblems, readRunnerLog, runnerLines, tryParseV1, tryParseV2, RUNNER_COMMANDS } from '../test-server/runner-log.mjs'
 import { parseFileCommands } from '../test-server/runner.mjs'
+import { runnerMasks } from '../src/log-boundary.js'
 
 /** What a sender answers (wherever src/ declares the type). */
 type HttpAnswer = Exclude<Reply, Error | ((...args: never[]) => unknown)>
@@ -213,7 +214,10 @@ async function runScenario(scenario: HostileScenario): Promise<{ run: InProcessR
   const issued = endingAnswer(scenario) !== undefined && before - replies.length > scenario.plans.length
   return {
     run,
-    masked: [scenario.secret, ...(issued ? [scenario.token, ...(scenario.refresh === undefined ? [] : [scenario.refresh])] : [])]
+    // As the runner gets them: a value's trimmed lines of 8 characters or more (runnerMasks).
+    masked: [scenario.secret, ...(issued ? [scenario.token, ...(scenario.refresh === undefined ? [] : [scenario.refresh])] : [])].flatMap(
+      runnerMasks
+    )
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { run, type ActionCore } from '../src/main.js'
 import type { InputName } from '../src/constants.js'
-import type { TlsTrust } from '../src/transport.js'
+import type { HttpAnswer, TlsTrust } from '../src/transport.js'
 import { CLIENT_ID, RUNNER_ENV, SECRET, fakeClock, fakeJwt, jsonAnswer, scriptedSender, type Reply } from './helpers/fakes.js'
 
 type Event = [string, ...string[]]
@@ -88,7 +88,7 @@ describe('run', () => {
   })
 
   it('leaves expires-in and expires-at empty for an opaque token without expires_in', async () => {
-    const { events } = await runWith({}, [jsonAnswer(200, { accessToken: 'opaque' })])
+    const { events } = await runWith({}, [jsonAnswer(200, { accessToken: 'opaque-token-0123456789' })])
     expect(events).toContainEqual(['output', 'expires-in', ''])
     expect(events).toContainEqual(['output', 'expires-at', ''])
   })
@@ -146,11 +146,17 @@ describe('run', () => {
       'failed',
       'runai-token-action failed unexpectedly: boom. Re-run with debug logging for details, and please report it.'
     ])
-    const loud = await runWith({}, [new Error('boom')], true)
+    // An answer that is no answer makes the action's own code throw: its frames are the ones shown.
+    const loud = await runWith({}, [() => null as unknown as HttpAnswer], true)
     expect(loud.events.at(-1)?.[0]).toBe('debug')
     // One line, like every other, of the frames: the message is the error line already.
-    expect(loud.events.at(-1)?.[1]).toMatch(/^at Object\.<anonymous> \(.+main\.test\.ts:\d+:\d+\)/)
-    expect(loud.events.at(-1)?.[1]).not.toContain('\n')
+    expect(loud.events.at(-1)?.[1]).toMatch(/^Where it failed: at interpretAnswer \(.+src\/token-answer\.ts:\d+:\d+\); at /)
+    expect(loud.events.at(-1)?.[1]).not.toMatch(/main\.test\.ts|node:internal/)
+  })
+
+  it('prints no frames in debug mode when none is in its own code', async () => {
+    const loud = await runWith({}, [new Error('boom')], true)
+    expect(loud.events.at(-1)?.[0]).toBe('failed')
   })
 
   it('reports something thrown that is not an Error as unexpected too', async () => {
@@ -171,7 +177,7 @@ describe('run', () => {
     expect(summaries).toEqual([
       [
         'summary',
-        `Run:ai token for client ${CLIENT_ID} from https://runai.example.com (api-version v2), expires ${new Date(NOW + 60_000).toISOString()}.`
+        `Run:ai token for client \`${CLIENT_ID}\` from \`https://runai.example.com\` (api-version v2), expires ${new Date(NOW + 60_000).toISOString()}.`
       ]
     ])
   })
@@ -268,10 +274,55 @@ describe('handing on', () => {
       jsonAnswer(200, { accessToken: TOKEN })
     ])
     const tokenMask = events.findIndex((e) => e[0] === 'mask' && e[1] === TOKEN)
-    const quoting = events.findIndex((e) => e[0] === 'info' && String(e[1]).includes('not here'))
+    const quoting = events.findIndex((e) => e[0] === 'debug' && String(e[1]).includes('not here'))
     expect(quoting).toBeGreaterThan(tokenMask)
-    expect(events[quoting]?.[1]).toBe(
-      'https://runai.example.com/api/v2/token answered HTTP 404: not here, but *** is; trying api-version v1.'
-    )
+    expect(events[quoting]?.[1]).toBe('https://runai.example.com/api/v2/token answered HTTP 404: not here, but *** is.')
+  })
+
+  it("says at the normal level only what the action chose to say; the server's words go to debug", async () => {
+    const { events } = await runWith({}, [
+      jsonAnswer(404, { message: 'x(1,2): error TS2304: session expired, sign in at https://evil.example/login' }),
+      jsonAnswer(200, { accessToken: TOKEN })
+    ])
+    expect(events.filter(([kind]) => kind === 'info').map(([, line]) => line)).toEqual([
+      'https://runai.example.com/api/v2/token answered HTTP 404; trying api-version v1.',
+      expect.stringMatching(/^Got a Run:ai token from https:\/\/runai\.example\.com \(api-version v1\)/)
+    ])
+    expect(events).toContainEqual([
+      'debug',
+      'https://runai.example.com/api/v2/token answered HTTP 404: x(1,2): error TS2304: session expired, sign in at https://evil.example/login.'
+    ])
+  })
+
+  it("warns, naming both times, when the token has already expired by the runner's clock, and still hands it on", async () => {
+    const expired = fakeJwt(NOW / 1000 - 7200, 'expired')
+    const { events } = await runWith({}, [jsonAnswer(200, { access_token: expired })])
+    expect(events).toContainEqual(['output', 'token', expired])
+    expect(events).toContainEqual(['output', 'expires-in', '0'])
+    expect(events).toContainEqual([
+      'warning',
+      `The token's expiry time (${new Date(NOW - 7_200_000).toISOString()}) is already past by the runner's clock (${new Date(NOW).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`
+    ])
+    expect(events.some(([kind]) => kind === 'failed')).toBe(false)
+  })
+
+  it.each([
+    ['an access token', { access_token: TOKEN, refresh_token: 'e       ', id_token: 'ab\n\n\n\n\n\n\n' }, [SECRET, TOKEN]],
+    [
+      'a multi-line other token, line by line',
+      { access_token: TOKEN, id_token: 'line-one-abc\n  line-two-xyz  \nab' },
+      [SECRET, TOKEN, 'line-one-abc', 'line-two-xyz']
+    ]
+  ])('sends the runner only masks of one trimmed line of 8 characters or more: %s', async (_, body, masks) => {
+    const { events } = await runWith({}, [jsonAnswer(200, body)])
+    expect(events.filter(([kind]) => kind === 'mask').map(([, value]) => value)).toEqual(masks)
+  })
+
+  it('does not send a client secret shorter than 8 characters to the runner as a mask, and still redacts it', async () => {
+    const { events } = await runWith({ 'client-secret': 'pw-123' }, [
+      jsonAnswer(401, { error: 'invalid_client', error_description: 'bad pw-123' })
+    ])
+    expect(events.filter(([kind]) => kind === 'mask')).toEqual([])
+    expect(events.at(-1)?.[1]).toContain('HTTP 401: invalid_client: bad ***')
   })
 })

@@ -93,7 +93,8 @@ describe('interpretAnswer, for any answer', () => {
 
 describe('the whole action, for any answers', () => {
   it('ends with a token or one error, and never prints the secret or a token', async () => {
-    const secret = fc.string({ minLength: 6, maxLength: 40 }).filter((s) => s.trim() === s && !s.includes('\n') && !/[\\%]/.test(s))
+    // 8 or more: shorter secrets are not sent to the runner as masks (main.test.ts has that case).
+    const secret = fc.string({ minLength: 8, maxLength: 40 }).filter((s) => s.trim() === s && !s.includes('\n') && !/[\\%]/.test(s))
     await fc.assert(
       fc.asyncProperty(
         secret,

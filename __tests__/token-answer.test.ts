@@ -3,12 +3,15 @@ import { printableLine, untrusted } from '../src/log-boundary.js'
 import { interpretAnswer } from '../src/token-answer.js'
 import { jsonAnswer, textAnswer } from './helpers/fakes.js'
 
+// Sixteen characters: the shortest access token taken for a Run:ai token.
+const AT = 'AT-0123456789abc'
+
 describe('interpretAnswer', () => {
   it('reads a v2 OAuth2 answer with its other tokens', () => {
     expect(
       interpretAnswer(
         jsonAnswer(200, {
-          access_token: 'AT',
+          access_token: AT,
           token_type: 'Bearer',
           expires_in: 3600,
           refresh_token: 'refresh-RT',
@@ -17,27 +20,27 @@ describe('interpretAnswer', () => {
       )
     ).toEqual({
       kind: 'token',
-      grant: { accessToken: 'AT', otherTokens: ['refresh-RT', 'identity-IT'], expiresInSeconds: 3600 }
+      grant: { accessToken: AT, otherTokens: ['refresh-RT', 'identity-IT'], expiresInSeconds: 3600 }
     })
   })
 
   it('reads a v1 answer, keys in any case, expiresIn as a string', () => {
     expect(
-      interpretAnswer(jsonAnswer(200, { AccessToken: 'AT', EXPIRESIN: '120', idToken: 'identity-IT', externalToken: 'external-ET' }))
+      interpretAnswer(jsonAnswer(200, { AccessToken: AT, EXPIRESIN: '120', idToken: 'identity-IT', externalToken: 'external-ET' }))
     ).toEqual({
       kind: 'token',
-      grant: { accessToken: 'AT', otherTokens: ['identity-IT', 'external-ET'], expiresInSeconds: 120 }
+      grant: { accessToken: AT, otherTokens: ['identity-IT', 'external-ET'], expiresInSeconds: 120 }
     })
   })
 
   it('leaves the expiry out when the answer has none or a nonsensical one', () => {
-    expect(interpretAnswer(jsonAnswer(200, { accessToken: 'AT' }))).toEqual({
+    expect(interpretAnswer(jsonAnswer(200, { accessToken: AT }))).toEqual({
       kind: 'token',
-      grant: { accessToken: 'AT', otherTokens: [] }
+      grant: { accessToken: AT, otherTokens: [] }
     })
-    expect(interpretAnswer(jsonAnswer(200, { accessToken: 'AT', expiresIn: -5 }))).toEqual({
+    expect(interpretAnswer(jsonAnswer(200, { accessToken: AT, expiresIn: -5 }))).toEqual({
       kind: 'token',
-      grant: { accessToken: 'AT', otherTokens: [] }
+      grant: { accessToken: AT, otherTokens: [] }
     })
   })
 
@@ -48,6 +51,7 @@ describe('interpretAnswer', () => {
         kind: 'other',
         status: 200,
         detail: 'HTTP 200 without an access token in the answer',
+        plain: 'HTTP 200 without an access token in the answer',
         json: true
       })
     }
@@ -60,22 +64,44 @@ describe('interpretAnswer', () => {
         kind: 'other',
         status: 200,
         detail: 'HTTP 200 with an access token that is not a bearer token (RFC 6750)',
+        plain: 'HTTP 200 with an access token that is not a bearer token (RFC 6750)',
         json: true
       })
     }
   )
 
-  it('does not mask, and so does not carry, refresh or ID tokens shorter than 8 characters', () => {
-    expect(interpretAnswer(jsonAnswer(200, { access_token: 'eyJ.x.y', refresh_token: 'v2', id_token: 'https' }))).toEqual({
+  it('does not redact, and so does not carry, refresh or ID tokens shorter than 8 characters', () => {
+    expect(interpretAnswer(jsonAnswer(200, { access_token: AT, refresh_token: 'v2', id_token: 'https' }))).toEqual({
       kind: 'token',
-      grant: { accessToken: 'eyJ.x.y', otherTokens: [] }
+      grant: { accessToken: AT, otherTokens: [] }
     })
+  })
+
+  it.each(['e', 'eyJ.x.y', 'abcdefghijklmno'])('refuses an access token under 16 characters as not a Run:ai token: %j', (token) => {
+    expect(interpretAnswer(jsonAnswer(200, { access_token: token }))).toEqual({
+      kind: 'other',
+      status: 200,
+      detail: `HTTP 200 with an access token of ${token.length} characters, too short to be a Run:ai token`,
+      plain: `HTTP 200 with an access token of ${token.length} characters, too short to be a Run:ai token`,
+      json: true
+    })
+  })
+
+  it.each([
+    ['an object with its own toString', { error: { toString: 1 } }],
+    ['an array', { error: ['invalid_client'] }],
+    ['a number', { error: 401 }],
+    ['arrays nested 200,000 deep', `{"error":${'['.repeat(200_000)}${']'.repeat(200_000)}}`]
+  ])('an "error" field of the wrong type counts as absent, not as an OAuth2 verdict: %s', (_, body) => {
+    const answer = typeof body === 'string' ? textAnswer(401, body, 'application/json') : jsonAnswer(401, body)
+    expect(interpretAnswer(answer)).toEqual({ kind: 'other', status: 401, detail: 'HTTP 401', plain: 'HTTP 401', json: true })
   })
 
   it('a body that is not an object is not JSON for us', () => {
     expect(interpretAnswer(jsonAnswer(200, ['access_token']))).toMatchObject({
       kind: 'other',
       detail: 'HTTP 200 with a body that is not JSON',
+      plain: 'HTTP 200 with a body that is not JSON',
       json: false
     })
     expect(interpretAnswer(textAnswer(200, '{"access_token": "eyJ', 'application/json'))).toMatchObject({ kind: 'other', json: false })
@@ -85,7 +111,8 @@ describe('interpretAnswer', () => {
     expect(interpretAnswer(jsonAnswer(401, { error: 'invalid_client', error_description: 'Client authentication failed' }))).toEqual({
       kind: 'oauth-error',
       status: 401,
-      detail: `HTTP 401: ${untrusted('invalid_client: Client authentication failed')}`
+      detail: `HTTP 401: ${untrusted('invalid_client: Client authentication failed')}`,
+      plain: 'HTTP 401 with an OAuth2 error'
     })
   })
 
@@ -103,6 +130,7 @@ describe('interpretAnswer', () => {
       kind: 'other',
       status: 400,
       detail: `HTTP 400: ${untrusted('Required parameter is missing (clientSecret)')}`,
+      plain: 'HTTP 400',
       json: true
     })
   })
@@ -125,7 +153,8 @@ describe('interpretAnswer', () => {
       kind: 'redirect',
       status,
       location: 'https://login.example.com/sso',
-      detail: `HTTP ${status}`
+      detail: `HTTP ${status}`,
+      plain: `HTTP ${status}`
     })
   })
 
@@ -146,6 +175,7 @@ describe('interpretAnswer', () => {
       kind: 'other',
       status: 404,
       detail: 'HTTP 404 with a body that is not JSON',
+      plain: 'HTTP 404 with a body that is not JSON',
       json: false
     })
   })

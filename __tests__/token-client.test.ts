@@ -16,8 +16,8 @@ const settings = (overrides: Partial<TokenClientSettings> = {}): TokenClientSett
   ...overrides
 })
 
-const v2Token = jsonAnswer(200, { access_token: 'tok-v2', token_type: 'Bearer', expires_in: 3600, id_token: 'id-token-v2' })
-const v1Token = jsonAnswer(200, { accessToken: 'tok-v1', refreshToken: 'refresh-v1' })
+const v2Token = jsonAnswer(200, { access_token: 'tok-v2-4f9c2a7e81d3', token_type: 'Bearer', expires_in: 3600, id_token: 'id-token-v2' })
+const v1Token = jsonAnswer(200, { accessToken: 'tok-v1-8b1e5d0c3a96', refreshToken: 'refresh-v1' })
 const notFound = textAnswer(404, '404 page not found')
 const oauthInvalidClient = jsonAnswer(401, { error: 'invalid_client', error_description: 'Client authentication failed' })
 const v1BadGrant = jsonAnswer(400, { code: 400, message: 'Bad request - grantType client_credentials is not supported' })
@@ -46,7 +46,7 @@ describe('requestToken: each api-version sends its request', () => {
   it('v2: form-encoded client credentials to /api/v2/token', async () => {
     const h = harness([v2Token], { apiVersion: 'v2' })
     await expect(h.result).resolves.toEqual({
-      accessToken: 'tok-v2',
+      accessToken: 'tok-v2-4f9c2a7e81d3',
       otherTokens: ['id-token-v2'],
       expiresInSeconds: 3600,
       generation: 'v2'
@@ -67,7 +67,7 @@ describe('requestToken: each api-version sends its request', () => {
 
   it('v1: JSON client_credentials to /api/v1/token', async () => {
     const h = harness([v1Token], { apiVersion: 'v1' })
-    await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1', generation: 'v1' })
+    await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1-8b1e5d0c3a96', generation: 'v1' })
     expect(h.send.requests[0]?.url).toBe(`${BASE}/api/v1/token`)
     expect(h.send.requests[0]?.contentType).toBe('application/json')
     expect(JSON.parse(h.send.requests[0]?.body ?? '')).toEqual({
@@ -86,7 +86,7 @@ describe('requestToken: each api-version sends its request', () => {
   it('masks the access token and every other token before anything else is logged', async () => {
     const h = harness([v1Token], { apiVersion: 'v1' })
     await h.result
-    expect(h.events).toEqual(['mask tok-v1', 'mask refresh-v1'])
+    expect(h.events).toEqual(['mask tok-v1-8b1e5d0c3a96', 'mask refresh-v1'])
   })
 })
 
@@ -105,10 +105,15 @@ describe('requestToken: auto negotiation', () => {
     ['an HTML page', textAnswer(200, '<!doctype html><html></html>', 'text/html')],
     ['a body that is not JSON', textAnswer(200, 'OK')],
     ['a 200 JSON without a token', jsonAnswer(200, { status: 'ok' })],
-    ['a framework 404 with an "error" field', jsonAnswer(404, { status: 404, error: 'Not Found', path: '/api/v2/token' })]
+    ['a framework 404 with an "error" field', jsonAnswer(404, { status: 404, error: 'Not Found', path: '/api/v2/token' })],
+    ['a 401 whose "error" is an object with its own toString', jsonAnswer(401, { error: { toString: 1 } })],
+    [
+      'a 401 whose "error" is nested 200,000 arrays deep',
+      textAnswer(401, `{"error":${'['.repeat(200_000)}${']'.repeat(200_000)}}`, 'application/json')
+    ]
   ])('goes on to v1 when v2 answers %s', async (_label, answer) => {
     const h = harness([answer, v1Token])
-    await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1', generation: 'v1' })
+    await expect(h.result).resolves.toMatchObject({ accessToken: 'tok-v1-8b1e5d0c3a96', generation: 'v1' })
     expect(h.send.requests.map((r) => r.url)).toEqual([`${BASE}/api/v2/token`, `${BASE}/api/v1/token`])
     expect(h.events[0]).toMatch(/^info https:\/\/runai\.example\.com\/api\/v2\/token answered HTTP \d+.*; trying api-version v1\.$/)
   })

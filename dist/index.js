@@ -858,6 +858,25 @@ class ActionError extends Error {
 class InputError extends ActionError {
     name = 'InputError';
 }
+/**
+ * Where the action's own code is: dist/ for the bundle, src/ under the tests. Cut from the
+ * module's URL by hand: the bundler takes `new URL('.', import.meta.url)` for a file to copy.
+ */
+const OWN_CODE = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf('/') + 1));
+const MAX_FRAMES = 10;
+/**
+ * The frames of a stack that are in the action's own code, at most {@link MAX_FRAMES}. Only lines
+ * that name that code count: an error's message may hold a server's text over many lines, some of
+ * which may look like frames, and Node's own frames say nothing the user can act on.
+ */
+function ownStackFrames(stack, ownCode = OWN_CODE) {
+    const places = [ownCode.href, ownCode.pathname];
+    return stack
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('at ') && places.some((place) => line.includes(place)))
+        .slice(0, MAX_FRAMES);
+}
 
 ;// CONCATENATED MODULE: ./src/expiry.ts
 /** The last instant a JavaScript Date can hold (ECMA-262: 8.64e15 ms after the epoch). */
@@ -865,12 +884,16 @@ const MAX_DATE_MS = 8.64e15;
 function tokenExpiry(accessToken, expiresInSeconds, nowMs) {
     // An expires_in too large to be a date (1e300, Go's MaxInt64) says nothing usable: fall back to exp.
     if (expiresInSeconds !== undefined && nowMs + expiresInSeconds * 1000 <= MAX_DATE_MS) {
-        return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString() };
+        return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString(), alreadyPast: false };
     }
     const exp = jwtExpiry(accessToken);
     if (exp === undefined)
         return undefined;
-    return { expiresInSeconds: Math.max(0, Math.floor(exp - nowMs / 1000)), expiresAt: new Date(exp * 1000).toISOString() };
+    return {
+        expiresInSeconds: Math.max(0, Math.floor(exp - nowMs / 1000)),
+        expiresAt: new Date(exp * 1000).toISOString(),
+        alreadyPast: exp * 1000 <= nowMs
+    };
 }
 /** The `exp` claim (seconds since the epoch) of a JWT, without verifying it: we only report it. */
 function jwtExpiry(token) {
@@ -932,9 +955,15 @@ function normalizeBaseUrl(raw) {
     if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
         throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.');
     }
-    let path = url.pathname.replace(/\/+$/, '');
-    path = path.replace(TOKEN_PATH_SUFFIX, '').replace(/\/+$/, '');
+    const path = withoutTrailingSlashes(withoutTrailingSlashes(url.pathname).replace(TOKEN_PATH_SUFFIX, ''));
     return `${url.protocol}//${url.host}${path}`;
+}
+/** A loop, not `/\/+$/`: that pattern backtracks over every run of slashes, quadratic in the input. */
+function withoutTrailingSlashes(path) {
+    let end = path.length;
+    while (end > 0 && path[end - 1] === '/')
+        end--;
+    return path.slice(0, end);
 }
 /** Echoes an unparseable `url` for the user, unless it might hold a credential. */
 function safeEcho(text) {
@@ -1040,22 +1069,57 @@ function parsePositiveInteger(name, value, max) {
     }
     return n;
 }
-// Names that change how later steps run (the loader, shells, interpreters and tools that read
-// code, options or servers from the environment), or that the runner owns. Windows compares
-// variable names without regard to case, so this does too.
+// Names that change how later steps run (the loader, the C library, shells, interpreters, runtimes
+// and tools that read code, options, certificates or servers from the environment), or that the
+// runner owns. Windows compares variable names without regard to case, so this does too.
 const RESERVED_ENV_NAMES = new Set([
+    // the system, the loader and the C library
     'PATH',
     'PATHEXT',
     'COMSPEC',
+    'HOME',
+    'TMPDIR',
+    'GCONV_PATH',
+    'GLIBC_TUNABLES',
+    'HOSTALIASES',
+    'LOCALDOMAIN',
+    'RES_OPTIONS',
+    'LOCPATH',
+    'NLSPATH',
+    // shells
     'BASH_ENV',
     'ENV',
     'SHELLOPTS',
     'BASHOPTS',
-    'HOME',
-    'TMPDIR',
+    'IFS',
+    'CDPATH',
+    'PROMPT_COMMAND',
+    'PS4',
+    'ZDOTDIR',
+    'PSMODULEPATH',
+    // runtimes and build tools that load code or options
     'JAVA_TOOL_OPTIONS',
     'JDK_JAVA_OPTIONS',
     '_JAVA_OPTIONS',
+    'CLASSPATH',
+    'MAVEN_OPTS',
+    'GRADLE_OPTS',
+    'RUSTC_WRAPPER',
+    'RUSTFLAGS',
+    'GOFLAGS',
+    'PERLLIB',
+    'LUA_INIT',
+    'EDITOR',
+    'VISUAL',
+    'PAGER',
+    'LESSOPEN',
+    // where tools find certificates, servers and credentials
+    'KUBECONFIG',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'REQUESTS_CA_BUNDLE',
+    'GNUPGHOME',
     'HTTP_PROXY',
     'HTTPS_PROXY',
     'ALL_PROXY',
@@ -1064,6 +1128,8 @@ const RESERVED_ENV_NAMES = new Set([
 const RESERVED_ENV_PREFIXES = [
     'LD_',
     'DYLD_',
+    'MALLOC_',
+    'OPENSSL_',
     'NODE_',
     'NPM_CONFIG_',
     'GIT_',
@@ -1072,6 +1138,12 @@ const RESERVED_ENV_PREFIXES = [
     'PIP_',
     'PERL5',
     'RUBY',
+    'DOTNET_',
+    'CORECLR_',
+    'COMPLUS_',
+    'POWERSHELL_',
+    'DOCKER_',
+    'XDG_',
     'GITHUB_',
     'RUNNER_',
     'ACTIONS_'
@@ -1085,7 +1157,7 @@ function parseEnvName(value) {
         throw new InputError(`Input \`${Input.envName}\` must be a valid environment variable name (letters, digits and _, not starting with a digit); got "${value.slice(0, 60)}".`);
     }
     if (isReservedEnvName(value)) {
-        throw new InputError(`Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, ENV, LD_*, DYLD_*, NODE_* and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`);
+        throw new InputError(`Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, LD_*, NODE_*, OPENSSL_*, DOTNET_*, CLASSPATH, KUBECONFIG and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`);
     }
     return value;
 }
@@ -1129,6 +1201,8 @@ function untrusted(text) {
  */
 class Redactor {
     runs = new Set();
+    /** The first UTF-16 unit of each run: most positions of a long text start none, and are skipped cheaply. */
+    runStarts = new Set();
     whole = [];
     constructor(secrets = []) {
         this.add(secrets);
@@ -1143,8 +1217,10 @@ class Redactor {
     }
     addValue(value) {
         if (value.length >= MIN_HIDDEN_RUN) {
-            for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++)
+            for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) {
                 this.runs.add(value.slice(i, i + MIN_HIDDEN_RUN));
+                this.runStarts.add(value.charCodeAt(i));
+            }
         }
         else if (value !== '') {
             this.whole.push(value);
@@ -1153,22 +1229,31 @@ class Redactor {
     /** The text with each stretch of masked characters replaced by `***`. */
     redact(text) {
         const hidden = new Uint8Array(text.length);
+        let any = false;
         if (this.runs.size > 0) {
             for (let i = 0; i + MIN_HIDDEN_RUN <= text.length; i++) {
-                if (this.runs.has(text.slice(i, i + MIN_HIDDEN_RUN)))
+                if (this.runStarts.has(text.charCodeAt(i)) && this.runs.has(text.slice(i, i + MIN_HIDDEN_RUN))) {
                     hidden.fill(1, i, i + MIN_HIDDEN_RUN);
+                    any = true;
+                }
             }
         }
         for (const value of this.whole) {
-            for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1))
+            for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
                 hidden.fill(1, at, at + value.length);
+                any = true;
+            }
         }
+        if (!any)
+            return text;
+        // Kept stretches are copied whole: a character at a time costs a string per character.
         let out = '';
-        for (let i = 0; i < text.length; i++) {
-            if (hidden[i] === 0)
-                out += text[i];
-            else if (i === 0 || hidden[i - 1] === 0)
-                out += REDACTED;
+        for (let i = 0; i < text.length;) {
+            const start = i;
+            const state = hidden[i];
+            while (i < text.length && hidden[i] === state)
+                i++;
+            out += state === 0 ? text.slice(start, i) : REDACTED;
         }
         return out;
     }
@@ -1186,16 +1271,32 @@ function redact(text, secrets) {
 function neutralise(text) {
     return text
         .replace(/[\s\u2028\u2029]+/g, ' ')
-        .replace(INVISIBLE, (c) => {
-        const code = Number(c.codePointAt(0));
-        return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    })
+        .replace(INVISIBLE, escapeInvisible)
         .replace(/##\[/g, '## [')
         .replace(/^(\s*):/, '$1\\:');
 }
-/** Ends a message that may end in untrusted text with exactly one full stop. */
+// A megabyte of control characters is a million replacements: each escape is spelt only once.
+const ESCAPES = new Map();
+function escapeInvisible(c) {
+    let escaped = ESCAPES.get(c);
+    if (escaped === undefined) {
+        const code = Number(c.codePointAt(0));
+        escaped = code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+        ESCAPES.set(c, escaped);
+    }
+    return escaped;
+}
+/**
+ * Ends a message that may end in untrusted text with exactly one full stop. A loop, not a regular
+ * expression: `/\.+$/` backtracks over every run of dots that does not end the text, which is
+ * quadratic in a server's answer of dots and froze the step for minutes (no timer fires meanwhile).
+ */
 function sentence(text) {
-    return `${text.replace(/\.+(\uE001?)$/, '$1')}.`;
+    const close = text.endsWith(CLOSE) ? CLOSE : '';
+    let end = text.length - close.length;
+    while (end > 0 && text[end - 1] === '.')
+        end--;
+    return `${text.slice(0, end)}${close}.`;
 }
 /** Shortens text to `max` characters, marking the cut. */
 function clip(text, max = MAX_QUOTED_CHARS) {
@@ -1236,6 +1337,20 @@ function encodings(value) {
         base64('..')
     ];
     return [...new Set(forms)].filter((form) => form.length >= MIN_HIDDEN_RUN || form === value);
+}
+/** Shortest value sent to the runner as a mask: it masks a value in every later line of the job. */
+const MIN_RUNNER_MASK = 8;
+/**
+ * What of a value can go to the runner in `::add-mask::`. The runner splits a mask on CR and LF,
+ * trims each line and masks every non-empty one, however short, for the rest of the job: so each
+ * line goes on its own, trimmed, and only when it is {@link MIN_RUNNER_MASK} characters or more.
+ * The log boundary redacts the whole value either way.
+ */
+function runnerMasks(value) {
+    return value
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= MIN_RUNNER_MASK);
 }
 /**
  * Prints through `sinks` only what {@link printableLine} made of a message, redacted against every
@@ -1629,7 +1744,26 @@ const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 
 
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
+/**
+ * The PEM certificate blocks of a text, in order. A scan with indexOf, not a lazy regular
+ * expression: `BEGIN[\s\S]+?END` runs to the end of the text from every BEGIN without an END,
+ * quadratic in a file of BEGIN lines.
+ */
+function pemCertificates(text) {
+    const blocks = [];
+    for (let from = 0;;) {
+        const begin = text.indexOf(PEM_BEGIN, from);
+        if (begin === -1)
+            return blocks;
+        const end = text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
+        if (end === -1)
+            return blocks;
+        blocks.push(text.slice(begin, end + PEM_END.length));
+        from = end + PEM_END.length;
+    }
+}
 const readUtf8 = (path) => (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
 /**
  * The TLS context of a run when `ca-certificate` is set: Node's default trust with the given CAs
@@ -1667,7 +1801,7 @@ function parseCaInput(caInput, readFile = readUtf8) {
         }
         source = `the file "${caInput.slice(0, 200)}"`;
     }
-    const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+    const blocks = pemCertificates(pem);
     if (blocks.length === 0) {
         throw new InputError(`Input \`${Input.caCertificate}\`: ${source} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`);
     }
@@ -1683,7 +1817,7 @@ function parseCaInput(caInput, readFile = readUtf8) {
 }
 function readOptional(path, readFile) {
     try {
-        return readFile(path).match(PEM_CERTIFICATE) ?? [];
+        return pemCertificates(readFile(path));
     }
     catch {
         return []; // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we, by ignoring it.
@@ -1706,47 +1840,78 @@ const EXPIRES_IN_KEYS = ['expires_in', 'expiresin'];
 // RFC 6750's b64token: what an Authorization header can carry, and nothing a shell or a tool that
 // reads a variable could take for code (no quotes, `;`, `$`, spaces or parentheses).
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-// Refresh or ID tokens shorter than this are not masked: the runner would mask every occurrence of
-// a two-letter value in the rest of the job's log. They are never printed or handed on anyway.
-const MIN_MASKED_TOKEN = 8;
+// Refresh or ID tokens shorter than this are not looked for at all: hiding every "e" of the log
+// would make it unreadable, and a value that short protects nothing. They are never printed or
+// handed on anyway.
+const MIN_REDACTED_TOKEN = 8;
+/** Real Run:ai access tokens are JWTs of hundreds of characters; anything this short is not one. */
+const MIN_ACCESS_TOKEN_CHARS = 16;
 function interpretAnswer(answer) {
     const { status } = answer;
     const fields = parseJsonObject(answer.body);
     const reason = fields === undefined ? undefined : errorReason(fields);
     const detail = describeStatus(status, reason);
     if (status >= 300 && status < 400) {
-        return { kind: 'redirect', status, location: answer.location ?? '', detail };
+        return { kind: 'redirect', status, location: answer.location ?? '', detail, plain: `HTTP ${status}` };
     }
     if (fields === undefined && looksLikeWebPage(answer)) {
-        return { kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` };
+        return own({ kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` });
     }
     if (fields === undefined) {
-        return { kind: 'other', status, detail: `${detail} with a body that is not JSON`, json: false };
+        return own({ kind: 'other', status, detail: `HTTP ${status} with a body that is not JSON`, json: false });
     }
     if (status >= 200 && status < 300) {
         const accessToken = stringField(fields, ACCESS_TOKEN_KEYS);
         if (accessToken === undefined) {
-            return { kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true };
+            return own({ kind: 'other', status, detail: `HTTP ${status} without an access token in the answer`, json: true });
         }
         if (!BEARER_TOKEN.test(accessToken)) {
-            return { kind: 'other', status, detail: `HTTP ${status} with an access token that is not a bearer token (RFC 6750)`, json: true };
+            return own({ kind: 'other', status, detail: `HTTP ${status} with an access token that is not a bearer token (RFC 6750)`, json: true });
         }
-        const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t) => t !== undefined && t.length >= MIN_MASKED_TOKEN);
+        if (accessToken.length < MIN_ACCESS_TOKEN_CHARS) {
+            return own({
+                kind: 'other',
+                status,
+                detail: `HTTP ${status} with an access token of ${accessToken.length} characters, too short to be a Run:ai token`,
+                json: true
+            });
+        }
+        const otherTokens = OTHER_TOKEN_KEYS.map((k) => stringField(fields, [k])).filter((t) => t !== undefined && t.length >= MIN_REDACTED_TOKEN);
         const expiresInSeconds = positiveNumberField(fields, EXPIRES_IN_KEYS);
         return { kind: 'token', grant: { accessToken, otherTokens, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) } };
     }
     // RFC 6749 5.2: a token endpoint that judged the request answers 400 or 401 with one of these
     // codes. A 404 with {"error": "Not Found"} (as many web frameworks answer) is no such verdict.
-    if ((status === 400 || status === 401) && OAUTH2_ERROR_CODES.has(String(fields.get('error')))) {
-        return { kind: 'oauth-error', status, detail };
+    const error = fields.get('error');
+    // A field of the wrong type counts as absent: String() of a server's object or array would run
+    // its toString (an object's own key) or recurse through any depth of nesting.
+    if ((status === 400 || status === 401) && typeof error === 'string' && OAUTH2_ERROR_CODES.has(error)) {
+        return { kind: 'oauth-error', status, detail, plain: `HTTP ${status} with an OAuth2 error` };
     }
-    return { kind: 'other', status, detail, json: true };
+    return { kind: 'other', status, detail, plain: `HTTP ${status}`, json: true };
+}
+/** A verdict in the action's own words only: its plain form is its detail. */
+function own(verdict) {
+    return { ...verdict, plain: verdict.detail };
 }
 /**
  * A JSON object with its keys lower-cased. The documentation and the OpenAPI specification spell
  * the same fields differently (`accessToken`, `expiresIn`; `access_token`), so answers are read
  * without regard to case.
  */
+// Statuses with which a v1 endpoint refuses a grant: a bad field (400, 422) or credentials it did not accept.
+const V1_REFUSAL_STATUSES = new Set([400, 401, 403, 422]);
+/**
+ * The one answer to "did this answer judge the credentials?", which decides both whether `auto`
+ * tries another generation and what the final message tells the user to check. At v2 only an
+ * OAuth2 error body counts: a control plane without v2 answers its unknown path with a 401 or 404
+ * of its own. At v1 any JSON refusal counts, as NVIDIA's professional services' scripts read it.
+ */
+function judgedCredentials(generation, verdict) {
+    if (verdict.kind === 'oauth-error')
+        return true;
+    return generation !== 'v2' && verdict.kind === 'other' && verdict.json && V1_REFUSAL_STATUSES.has(verdict.status);
+}
 function parseJsonObject(body) {
     let value;
     try {
@@ -1808,7 +1973,6 @@ function looksLikeWebPage(answer) {
 
 
 
-const V1_GRANT_REFUSALS = new Set([400, 401, 403, 422]);
 /**
  * Requests a token from the control plane. With `auto`, negotiates newest generation first: an
  * answer that shows the endpoint is missing moves on, an answer that judged the credentials stops.
@@ -1827,21 +1991,24 @@ async function requestToken(settings, deps) {
         const next = settings.apiVersion === 'auto' ? nextGeneration(generation, outcome) : 'stop';
         if (next === 'stop')
             throw new ActionError(describeRefusals(refusals, settings));
-        deps.info(`${endpoint} answered ${outcome.detail}; trying api-version ${next}.`);
+        // The plain line carries only the status: problem matchers read plain lines, and a server's
+        // text there could become an annotation. What the server said goes to the debug log.
+        deps.info(`${endpoint} answered ${outcome.plain}; trying api-version ${next}.`);
+        if (outcome.detail !== outcome.plain)
+            deps.debug(sentence(`${endpoint} answered ${outcome.detail}`));
         generation = next;
     }
 }
 /** The negotiation table of `auto` (README: "Pinning the API generation"). */
 function nextGeneration(generation, verdict) {
-    if (generation === 'v2') {
-        // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
-        return verdict.kind === 'oauth-error' ? 'stop' : 'v1';
-    }
-    if (generation === 'v1' && V1_GRANT_REFUSALS.has(verdict.status)) {
-        // 2.18 and 2.19 know only app_token. What they answer to client_credentials is not on record;
-        // NVIDIA professional services' scripts treat 400 and 401 alike, so any refusal moves on.
+    const judged = judgedCredentials(generation, verdict);
+    // v2 that judged the credentials exists here; anything else means no v2 here.
+    if (generation === 'v2')
+        return judged ? 'stop' : 'v1';
+    // 2.18 and 2.19 know only app_token, and what they answer to client_credentials is not on
+    // record: a refusal at v1 may mean either, so it moves on; anything else ends the negotiation.
+    if (generation === 'v1' && judged)
         return 'v1-app-token';
-    }
     return 'stop';
 }
 /** One generation's request, retried as retry.ts decides; its final answer as a verdict. */
@@ -1869,24 +2036,23 @@ async function requestFromGeneration(endpoint, request, settings, deps, deadline
 function describeRedirect(endpoint, verdict) {
     let where = 'an address it did not name';
     if (verdict.location !== '') {
-        try {
-            const target = new URL(verdict.location, endpoint);
-            where = untrusted(`${target.origin}${target.pathname}`); // query and fragment may carry state; leave them out
-        }
-        catch {
-            where = 'an address that is not a valid URL';
-        }
+        // Shown as the server wrote it, never as parsed: URL parsing lower-cases the host and
+        // percent-encodes the path, and a secret echoed there would no longer match its redaction.
+        // The query and fragment may carry state: cut at the first ? or #.
+        const raw = verdict.location.slice(0, firstIndexOf(verdict.location, '?#'));
+        // A path alone is on the same origin, which is the user's own `url`.
+        const origin = raw.startsWith('/') && !raw.startsWith('//') ? new URL(endpoint).origin : '';
+        where = URL.canParse(verdict.location, endpoint) ? `${origin}${untrusted(raw)}` : 'an address that is not a valid URL';
     }
     return `${endpoint} answered HTTP ${verdict.status}, redirecting to ${where}. Redirects are not followed because the request carries the client secret. Set \`url\` to the Run:ai control-plane address itself (the address of the Run:ai UI, such as https://mycompany.run.ai), not to an address that forwards to it.`;
 }
 function describeRefusals(refusals, settings) {
-    const last = refusals[refusals.length - 1]?.verdict;
+    const lastRefusal = refusals[refusals.length - 1];
     if (refusals.every((r) => r.verdict.kind === 'web-page')) {
         return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(' and ')} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`;
     }
     const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join('; ');
-    const credentialsJudged = last !== undefined && (last.kind === 'oauth-error' || (last.kind === 'other' && last.json && [400, 401, 403].includes(last.status)));
-    if (credentialsJudged) {
+    if (lastRefusal !== undefined && judgedCredentials(lastRefusal.generation, lastRefusal.verdict)) {
         const oldServerHint = settings.apiVersion === 'v1' ? ' Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.' : '';
         return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`;
     }
@@ -1894,6 +2060,13 @@ function describeRefusals(refusals, settings) {
         return `Could not get a Run:ai token with api-version ${settings.apiVersion} (${list}). Check that \`url\` is the Run:ai control-plane address and that it supports this api-version; \`api-version: auto\` finds the right one.`;
     }
     return `Could not get a Run:ai token from ${settings.baseUrl}; no API generation answered with a token (${list}). Check that \`url\` is the Run:ai control-plane address, and \`client-id\` and \`client-secret\`.`;
+}
+/** Where the first of `chars` is in `text`, or its length. */
+function firstIndexOf(text, chars) {
+    for (let i = 0; i < text.length; i++)
+        if (chars.includes(text.charAt(i)))
+            return i;
+    return text.length;
 }
 
 ;// CONCATENATED MODULE: external "node:http"
@@ -1990,7 +2163,11 @@ async function openSession(target, trust) {
     // Loaded only for https: a plain-http run (loopback: tests, the demo) never uses TLS.
     const [tlsModule, httpsModule] = await Promise.all([Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 692, 23)), Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 708, 23))]);
     const secureContext = trust.extraCa === undefined ? undefined : await trustedContext(trust.extraCa);
-    const session = { agent: new httpsModule.Agent(agentOptions), ...(secureContext === undefined ? {} : { secureContext }) };
+    const session = {
+        agent: new httpsModule.Agent(agentOptions),
+        checkServerIdentity: tlsModule.checkServerIdentity,
+        ...(secureContext === undefined ? {} : { secureContext })
+    };
     const proxy = proxyFor(target);
     if (proxy !== undefined) {
         // The agent asks for a connection when it has none; this one is TLS inside a CONNECT tunnel, so
@@ -2014,13 +2191,20 @@ async function openSession(target, trust) {
 function tunnelEndpoint(target) {
     return { host: bareHost(target), port: Number(target.port || 443) };
 }
-/** TLS settings for a connection to `host`: the run's trust, built once, and SNI for names. */
+/**
+ * TLS settings for a connection to `host`: the run's trust, built once, SNI for names, and the
+ * certificate checked against `host` itself. Without an explicit check, Node checks against the
+ * SNI name, which https.request derives from the Host header when none is given: for an
+ * https:// proxy given by address that is the CONNECT target, the control plane's name.
+ */
 function tlsOptions(host, session, trust) {
+    const check = session.checkServerIdentity;
     return {
         rejectUnauthorized: !trust.insecureSkipTlsVerify,
         ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
-        // SNI takes names only, not addresses.
-        ...((0,external_node_net_namespaceObject.isIP)(host) === 0 ? { servername: host } : {})
+        // SNI takes names only, not addresses; '' stops Node from deriving one from the Host header.
+        servername: (0,external_node_net_namespaceObject.isIP)(host) === 0 ? host : '',
+        ...(check === undefined ? {} : { checkServerIdentity: (_name, cert) => check(host, cert) })
     };
 }
 async function post(request, target, session, trust) {
@@ -2136,13 +2320,14 @@ const defaultDeps = {
 async function run(deps = defaultDeps) {
     const { core, clock, env } = deps;
     const log = new LogBoundary({ info: core.info, debug: core.debug, warning: core.warning, error: core.setFailed });
+    // The log boundary redacts the whole value; the runner gets only the lines it can live with.
     const mask = (value) => {
         log.addSecret(value);
-        core.setSecret(value);
+        runnerMasks(value).forEach(core.setSecret);
     };
     const maskSent = (value) => {
         log.addRequestSecret(value);
-        core.setSecret(value);
+        runnerMasks(value).forEach(core.setSecret);
     };
     let sender;
     try {
@@ -2173,18 +2358,20 @@ async function run(deps = defaultDeps) {
         const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now());
         handOn(core, config, issued, expiry);
         log.info(successMessage(config, issued, expiry));
+        if (expiry?.alreadyPast) {
+            // The control plane issued it, so it judges the token by its own clock: warn, do not fail.
+            log.warning(`The token's expiry time (${expiry.expiresAt}) is already past by the runner's clock (${new Date(clock.now()).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`);
+        }
         if (config.jobSummary)
             await writeSummary(core, log, env, summaryLine(config, issued, expiry));
     }
     catch (error) {
         log.error(failureMessage(error));
-        // The frames only: the message above is already the error line, and the frames are the action's own.
-        if (error instanceof Error && error.stack !== undefined && core.isDebug())
-            log.debug(error.stack
-                .split('\n')
-                .slice(1)
-                .map((frame) => frame.trim())
-                .join('; '));
+        if (error instanceof Error && error.stack !== undefined && core.isDebug()) {
+            const frames = ownStackFrames(error.stack).map(untrusted);
+            if (frames.length > 0)
+                log.debug(`Where it failed: ${frames.join('; ')}`);
+        }
     }
     finally {
         sender?.close();
@@ -2232,9 +2419,23 @@ function successMessage(config, issued, expiry) {
     return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`;
 }
 function summaryLine(config, issued, expiry) {
-    // The client ID is user text going into Markdown: keep it from forming links, HTML or code.
-    const plain = (text) => text.replace(/[\\`*_[\]<>|]/g, (c) => `&#${c.charCodeAt(0)};`);
-    return `Run:ai token for client ${plain(config.clientId)} from ${config.baseUrl} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`;
+    return `Run:ai token for client ${codeSpan(config.clientId)} from ${codeSpan(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`;
+}
+/**
+ * Input text as a Markdown code span: inside one, GitHub's Markdown forms no link (autolinks of
+ * https://…, www.… and e-mail addresses included), no image, no HTML and no emphasis. Escaping
+ * characters cannot do that: an autolink needs none of them. The fence is one backtick longer
+ * than the longest run in the text, with spaces where the text starts or ends with one.
+ */
+function codeSpan(text) {
+    let longest = 0;
+    for (let i = 0, run = 0; i < text.length; i++) {
+        run = text[i] === '`' ? run + 1 : 0;
+        longest = Math.max(longest, run);
+    }
+    const fence = '`'.repeat(longest + 1);
+    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${text}${pad}${fence}`;
 }
 function failureMessage(error) {
     if (error instanceof ActionError)

@@ -50,9 +50,15 @@ export function normalizeBaseUrl(raw: string): string {
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
     throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.')
   }
-  let path = url.pathname.replace(/\/+$/, '')
-  path = path.replace(TOKEN_PATH_SUFFIX, '').replace(/\/+$/, '')
+  const path = withoutTrailingSlashes(withoutTrailingSlashes(url.pathname).replace(TOKEN_PATH_SUFFIX, ''))
   return `${url.protocol}//${url.host}${path}`
+}
+
+/** A loop, not `/\/+$/`: that pattern backtracks over every run of slashes, quadratic in the input. */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length
+  while (end > 0 && path[end - 1] === '/') end--
+  return path.slice(0, end)
 }
 
 /** Echoes an unparseable `url` for the user, unless it might hold a credential. */

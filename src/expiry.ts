@@ -5,16 +5,22 @@ const MAX_DATE_MS = 8.64e15
 export interface TokenExpiry {
   expiresInSeconds: number
   expiresAt: string
+  /** The JWT's `exp` is not after now: the runner's clock or the control plane's is off. */
+  alreadyPast: boolean
 }
 
 export function tokenExpiry(accessToken: string, expiresInSeconds: number | undefined, nowMs: number): TokenExpiry | undefined {
   // An expires_in too large to be a date (1e300, Go's MaxInt64) says nothing usable: fall back to exp.
   if (expiresInSeconds !== undefined && nowMs + expiresInSeconds * 1000 <= MAX_DATE_MS) {
-    return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString() }
+    return { expiresInSeconds, expiresAt: new Date(nowMs + expiresInSeconds * 1000).toISOString(), alreadyPast: false }
   }
   const exp = jwtExpiry(accessToken)
   if (exp === undefined) return undefined
-  return { expiresInSeconds: Math.max(0, Math.floor(exp - nowMs / 1000)), expiresAt: new Date(exp * 1000).toISOString() }
+  return {
+    expiresInSeconds: Math.max(0, Math.floor(exp - nowMs / 1000)),
+    expiresAt: new Date(exp * 1000).toISOString(),
+    alreadyPast: exp * 1000 <= nowMs
+  }
 }
 
 /** The `exp` claim (seconds since the epoch) of a JWT, without verifying it: we only report it. */

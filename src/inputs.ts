@@ -86,22 +86,57 @@ function parsePositiveInteger(name: InputName, value: string, max: number): numb
   return n
 }
 
-// Names that change how later steps run (the loader, shells, interpreters and tools that read
-// code, options or servers from the environment), or that the runner owns. Windows compares
-// variable names without regard to case, so this does too.
+// Names that change how later steps run (the loader, the C library, shells, interpreters, runtimes
+// and tools that read code, options, certificates or servers from the environment), or that the
+// runner owns. Windows compares variable names without regard to case, so this does too.
 const RESERVED_ENV_NAMES = new Set([
+  // the system, the loader and the C library
   'PATH',
   'PATHEXT',
   'COMSPEC',
+  'HOME',
+  'TMPDIR',
+  'GCONV_PATH',
+  'GLIBC_TUNABLES',
+  'HOSTALIASES',
+  'LOCALDOMAIN',
+  'RES_OPTIONS',
+  'LOCPATH',
+  'NLSPATH',
+  // shells
   'BASH_ENV',
   'ENV',
   'SHELLOPTS',
   'BASHOPTS',
-  'HOME',
-  'TMPDIR',
+  'IFS',
+  'CDPATH',
+  'PROMPT_COMMAND',
+  'PS4',
+  'ZDOTDIR',
+  'PSMODULEPATH',
+  // runtimes and build tools that load code or options
   'JAVA_TOOL_OPTIONS',
   'JDK_JAVA_OPTIONS',
   '_JAVA_OPTIONS',
+  'CLASSPATH',
+  'MAVEN_OPTS',
+  'GRADLE_OPTS',
+  'RUSTC_WRAPPER',
+  'RUSTFLAGS',
+  'GOFLAGS',
+  'PERLLIB',
+  'LUA_INIT',
+  'EDITOR',
+  'VISUAL',
+  'PAGER',
+  'LESSOPEN',
+  // where tools find certificates, servers and credentials
+  'KUBECONFIG',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'CURL_CA_BUNDLE',
+  'REQUESTS_CA_BUNDLE',
+  'GNUPGHOME',
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'ALL_PROXY',
@@ -110,6 +145,8 @@ const RESERVED_ENV_NAMES = new Set([
 const RESERVED_ENV_PREFIXES = [
   'LD_',
   'DYLD_',
+  'MALLOC_',
+  'OPENSSL_',
   'NODE_',
   'NPM_CONFIG_',
   'GIT_',
@@ -118,6 +155,12 @@ const RESERVED_ENV_PREFIXES = [
   'PIP_',
   'PERL5',
   'RUBY',
+  'DOTNET_',
+  'CORECLR_',
+  'COMPLUS_',
+  'POWERSHELL_',
+  'DOCKER_',
+  'XDG_',
   'GITHUB_',
   'RUNNER_',
   'ACTIONS_'
@@ -136,7 +179,7 @@ function parseEnvName(value: string): string {
   }
   if (isReservedEnvName(value)) {
     throw new InputError(
-      `Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, ENV, LD_*, DYLD_*, NODE_* and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`
+      `Input \`${Input.envName}\` must not be ${value}: PATH, BASH_ENV, LD_*, NODE_*, OPENSSL_*, DOTNET_*, CLASSPATH, KUBECONFIG and the like change how later steps run, and GITHUB_*, RUNNER_* and ACTIONS_* belong to the runner. Use a name such as RUNAI_TOKEN.`
     )
   }
   return value

@@ -40,6 +40,8 @@ export function untrusted(text: string): string {
  */
 export class Redactor {
   private readonly runs = new Set<string>()
+  /** The first UTF-16 unit of each run: most positions of a long text start none, and are skipped cheaply. */
+  private readonly runStarts = new Set<number>()
   private readonly whole: string[] = []
 
   constructor(secrets: readonly string[] = []) {
@@ -56,7 +58,10 @@ export class Redactor {
 
   private addValue(value: string): void {
     if (value.length >= MIN_HIDDEN_RUN) {
-      for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) this.runs.add(value.slice(i, i + MIN_HIDDEN_RUN))
+      for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) {
+        this.runs.add(value.slice(i, i + MIN_HIDDEN_RUN))
+        this.runStarts.add(value.charCodeAt(i))
+      }
     } else if (value !== '') {
       this.whole.push(value)
     }
@@ -65,18 +70,29 @@ export class Redactor {
   /** The text with each stretch of masked characters replaced by `***`. */
   redact(text: string): string {
     const hidden = new Uint8Array(text.length)
+    let any = false
     if (this.runs.size > 0) {
       for (let i = 0; i + MIN_HIDDEN_RUN <= text.length; i++) {
-        if (this.runs.has(text.slice(i, i + MIN_HIDDEN_RUN))) hidden.fill(1, i, i + MIN_HIDDEN_RUN)
+        if (this.runStarts.has(text.charCodeAt(i)) && this.runs.has(text.slice(i, i + MIN_HIDDEN_RUN))) {
+          hidden.fill(1, i, i + MIN_HIDDEN_RUN)
+          any = true
+        }
       }
     }
     for (const value of this.whole) {
-      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) hidden.fill(1, at, at + value.length)
+      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
+        hidden.fill(1, at, at + value.length)
+        any = true
+      }
     }
+    if (!any) return text
+    // Kept stretches are copied whole: a character at a time costs a string per character.
     let out = ''
-    for (let i = 0; i < text.length; i++) {
-      if (hidden[i] === 0) out += text[i]
-      else if (i === 0 || hidden[i - 1] === 0) out += REDACTED
+    for (let i = 0; i < text.length;) {
+      const start = i
+      const state = hidden[i]
+      while (i < text.length && hidden[i] === state) i++
+      out += state === 0 ? text.slice(start, i) : REDACTED
     }
     return out
   }
@@ -96,17 +112,33 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function neutralise(text: string): string {
   return text
     .replace(/[\s\u2028\u2029]+/g, ' ')
-    .replace(INVISIBLE, (c) => {
-      const code = Number(c.codePointAt(0))
-      return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`
-    })
+    .replace(INVISIBLE, escapeInvisible)
     .replace(/##\[/g, '## [')
     .replace(/^(\s*):/, '$1\\:')
 }
 
-/** Ends a message that may end in untrusted text with exactly one full stop. */
+// A megabyte of control characters is a million replacements: each escape is spelt only once.
+const ESCAPES = new Map<string, string>()
+function escapeInvisible(c: string): string {
+  let escaped = ESCAPES.get(c)
+  if (escaped === undefined) {
+    const code = Number(c.codePointAt(0))
+    escaped = code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`
+    ESCAPES.set(c, escaped)
+  }
+  return escaped
+}
+
+/**
+ * Ends a message that may end in untrusted text with exactly one full stop. A loop, not a regular
+ * expression: `/\.+$/` backtracks over every run of dots that does not end the text, which is
+ * quadratic in a server's answer of dots and froze the step for minutes (no timer fires meanwhile).
+ */
 export function sentence(text: string): string {
-  return `${text.replace(/\.+(\uE001?)$/, '$1')}.`
+  const close = text.endsWith(CLOSE) ? CLOSE : ''
+  let end = text.length - close.length
+  while (end > 0 && text[end - 1] === '.') end--
+  return `${text.slice(0, end)}${close}.`
 }
 
 /** Shortens text to `max` characters, marking the cut. */
@@ -150,6 +182,22 @@ export function encodings(value: string): string[] {
     base64('..')
   ]
   return [...new Set(forms)].filter((form) => form.length >= MIN_HIDDEN_RUN || form === value)
+}
+
+/** Shortest value sent to the runner as a mask: it masks a value in every later line of the job. */
+export const MIN_RUNNER_MASK = 8
+
+/**
+ * What of a value can go to the runner in `::add-mask::`. The runner splits a mask on CR and LF,
+ * trims each line and masks every non-empty one, however short, for the rest of the job: so each
+ * line goes on its own, trimmed, and only when it is {@link MIN_RUNNER_MASK} characters or more.
+ * The log boundary redacts the whole value either way.
+ */
+export function runnerMasks(value: string): string[] {
+  return value
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length >= MIN_RUNNER_MASK)
 }
 
 export type LineSink = (line: string) => void

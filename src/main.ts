@@ -1,9 +1,9 @@
 import { debug, exportVariable, getInput, isDebug, info, setFailed, setOutput, setSecret, summary, warning } from '@actions/core'
 import { Input, MAX_TOKEN_BYTES, Output, RunnerFile, type InputName } from './constants.js'
-import { ActionError } from './errors.js'
+import { ActionError, ownStackFrames } from './errors.js'
 import { tokenExpiry, type TokenExpiry } from './expiry.js'
 import { parseInputs, type ActionConfig } from './inputs.js'
-import { LogBoundary, untrusted } from './log-boundary.js'
+import { LogBoundary, runnerMasks, untrusted } from './log-boundary.js'
 import { proxyFor } from './proxy-settings.js'
 import { systemClock, type Clock } from './retry.js'
 import { parseCaInput } from './tls-trust.js'
@@ -50,13 +50,14 @@ export const defaultDeps: RunDeps = {
 export async function run(deps: RunDeps = defaultDeps): Promise<void> {
   const { core, clock, env } = deps
   const log = new LogBoundary({ info: core.info, debug: core.debug, warning: core.warning, error: core.setFailed })
+  // The log boundary redacts the whole value; the runner gets only the lines it can live with.
   const mask = (value: string): void => {
     log.addSecret(value)
-    core.setSecret(value)
+    runnerMasks(value).forEach(core.setSecret)
   }
   const maskSent = (value: string): void => {
     log.addRequestSecret(value)
-    core.setSecret(value)
+    runnerMasks(value).forEach(core.setSecret)
   }
   let sender: Sender | undefined
   try {
@@ -91,18 +92,19 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())
     handOn(core, config, issued, expiry)
     log.info(successMessage(config, issued, expiry))
+    if (expiry?.alreadyPast) {
+      // The control plane issued it, so it judges the token by its own clock: warn, do not fail.
+      log.warning(
+        `The token's expiry time (${expiry.expiresAt}) is already past by the runner's clock (${new Date(clock.now()).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`
+      )
+    }
     if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry))
   } catch (error) {
     log.error(failureMessage(error))
-    // The frames only: the message above is already the error line, and the frames are the action's own.
-    if (error instanceof Error && error.stack !== undefined && core.isDebug())
-      log.debug(
-        error.stack
-          .split('\n')
-          .slice(1)
-          .map((frame) => frame.trim())
-          .join('; ')
-      )
+    if (error instanceof Error && error.stack !== undefined && core.isDebug()) {
+      const frames = ownStackFrames(error.stack).map(untrusted)
+      if (frames.length > 0) log.debug(`Where it failed: ${frames.join('; ')}`)
+    }
   } finally {
     sender?.close()
   }
@@ -154,9 +156,24 @@ function successMessage(config: ActionConfig, issued: IssuedToken, expiry: Token
 }
 
 function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
-  // The client ID is user text going into Markdown: keep it from forming links, HTML or code.
-  const plain = (text: string): string => text.replace(/[\\`*_[\]<>|]/g, (c) => `&#${c.charCodeAt(0)};`)
-  return `Run:ai token for client ${plain(config.clientId)} from ${config.baseUrl} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
+  return `Run:ai token for client ${codeSpan(config.clientId)} from ${codeSpan(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
+}
+
+/**
+ * Input text as a Markdown code span: inside one, GitHub's Markdown forms no link (autolinks of
+ * https://…, www.… and e-mail addresses included), no image, no HTML and no emphasis. Escaping
+ * characters cannot do that: an autolink needs none of them. The fence is one backtick longer
+ * than the longest run in the text, with spaces where the text starts or ends with one.
+ */
+function codeSpan(text: string): string {
+  let longest = 0
+  for (let i = 0, run = 0; i < text.length; i++) {
+    run = text[i] === '`' ? run + 1 : 0
+    longest = Math.max(longest, run)
+  }
+  const fence = '`'.repeat(longest + 1)
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${text}${pad}${fence}`
 }
 
 function failureMessage(error: unknown): string {

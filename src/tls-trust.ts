@@ -4,7 +4,25 @@ import type * as tls from 'node:tls'
 import { Input } from './constants.js'
 import { InputError } from './errors.js'
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----'
+const PEM_END = '-----END CERTIFICATE-----'
+
+/**
+ * The PEM certificate blocks of a text, in order. A scan with indexOf, not a lazy regular
+ * expression: `BEGIN[\s\S]+?END` runs to the end of the text from every BEGIN without an END,
+ * quadratic in a file of BEGIN lines.
+ */
+export function pemCertificates(text: string): string[] {
+  const blocks: string[] = []
+  for (let from = 0; ;) {
+    const begin = text.indexOf(PEM_BEGIN, from)
+    if (begin === -1) return blocks
+    const end = text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1)
+    if (end === -1) return blocks
+    blocks.push(text.slice(begin, end + PEM_END.length))
+    from = end + PEM_END.length
+  }
+}
 
 export type ReadTextFile = (path: string) => string
 const readUtf8: ReadTextFile = (path) => readFileSync(path, 'utf8')
@@ -57,7 +75,7 @@ export function parseCaInput(caInput: string, readFile: ReadTextFile = readUtf8)
     }
     source = `the file "${caInput.slice(0, 200)}"`
   }
-  const blocks = pem.match(PEM_CERTIFICATE) ?? []
+  const blocks = pemCertificates(pem)
   if (blocks.length === 0) {
     throw new InputError(
       `Input \`${Input.caCertificate}\`: ${source} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`
@@ -77,7 +95,7 @@ export function parseCaInput(caInput: string, readFile: ReadTextFile = readUtf8)
 
 function readOptional(path: string, readFile: ReadTextFile): string[] {
   try {
-    return readFile(path).match(PEM_CERTIFICATE) ?? []
+    return pemCertificates(readFile(path))
   } catch {
     return [] // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we, by ignoring it.
   }

@@ -1,9 +1,9 @@
 import { USER_AGENT } from './constants.js'
 import { ActionError } from './errors.js'
 import { buildTokenRequest, type ApiVersionChoice, type Credentials, type Generation, type TokenRequest } from './generations.js'
-import { untrusted } from './log-boundary.js'
+import { sentence, untrusted } from './log-boundary.js'
 import { withRetries, type Clock } from './retry.js'
-import { interpretAnswer, type AnswerVerdict, type TokenGrant } from './token-answer.js'
+import { interpretAnswer, judgedCredentials, type AnswerVerdict, type TokenGrant } from './token-answer.js'
 import type { PostRequest, HttpAnswer } from './transport.js'
 
 /** Sends one request; the transport, or a fake in tests. */
@@ -38,8 +38,6 @@ interface Refusal {
 
 type Next = Generation | 'stop'
 
-const V1_GRANT_REFUSALS = new Set([400, 401, 403, 422])
-
 /**
  * Requests a token from the control plane. With `auto`, negotiates newest generation first: an
  * answer that shows the endpoint is missing moves on, an answer that judged the credentials stops.
@@ -56,22 +54,22 @@ export async function requestToken(settings: TokenClientSettings, deps: TokenCli
     refusals.push({ generation, endpoint, verdict: outcome })
     const next: Next = settings.apiVersion === 'auto' ? nextGeneration(generation, outcome) : 'stop'
     if (next === 'stop') throw new ActionError(describeRefusals(refusals, settings))
-    deps.info(`${endpoint} answered ${outcome.detail}; trying api-version ${next}.`)
+    // The plain line carries only the status: problem matchers read plain lines, and a server's
+    // text there could become an annotation. What the server said goes to the debug log.
+    deps.info(`${endpoint} answered ${outcome.plain}; trying api-version ${next}.`)
+    if (outcome.detail !== outcome.plain) deps.debug(sentence(`${endpoint} answered ${outcome.detail}`))
     generation = next
   }
 }
 
 /** The negotiation table of `auto` (README: "Pinning the API generation"). */
 function nextGeneration(generation: Generation, verdict: Refusal['verdict']): Next {
-  if (generation === 'v2') {
-    // An OAuth2 error body means v2 exists and judged the credentials; anything else means no v2 here.
-    return verdict.kind === 'oauth-error' ? 'stop' : 'v1'
-  }
-  if (generation === 'v1' && V1_GRANT_REFUSALS.has(verdict.status)) {
-    // 2.18 and 2.19 know only app_token. What they answer to client_credentials is not on record;
-    // NVIDIA professional services' scripts treat 400 and 401 alike, so any refusal moves on.
-    return 'v1-app-token'
-  }
+  const judged = judgedCredentials(generation, verdict)
+  // v2 that judged the credentials exists here; anything else means no v2 here.
+  if (generation === 'v2') return judged ? 'stop' : 'v1'
+  // 2.18 and 2.19 know only app_token, and what they answer to client_credentials is not on
+  // record: a refusal at v1 may mean either, so it moves on; anything else ends the negotiation.
+  if (generation === 'v1' && judged) return 'v1-app-token'
   return 'stop'
 }
 
@@ -110,25 +108,24 @@ async function requestFromGeneration(
 function describeRedirect(endpoint: string, verdict: Extract<AnswerVerdict, { kind: 'redirect' }>): string {
   let where = 'an address it did not name'
   if (verdict.location !== '') {
-    try {
-      const target = new URL(verdict.location, endpoint)
-      where = untrusted(`${target.origin}${target.pathname}`) // query and fragment may carry state; leave them out
-    } catch {
-      where = 'an address that is not a valid URL'
-    }
+    // Shown as the server wrote it, never as parsed: URL parsing lower-cases the host and
+    // percent-encodes the path, and a secret echoed there would no longer match its redaction.
+    // The query and fragment may carry state: cut at the first ? or #.
+    const raw = verdict.location.slice(0, firstIndexOf(verdict.location, '?#'))
+    // A path alone is on the same origin, which is the user's own `url`.
+    const origin = raw.startsWith('/') && !raw.startsWith('//') ? new URL(endpoint).origin : ''
+    where = URL.canParse(verdict.location, endpoint) ? `${origin}${untrusted(raw)}` : 'an address that is not a valid URL'
   }
   return `${endpoint} answered HTTP ${verdict.status}, redirecting to ${where}. Redirects are not followed because the request carries the client secret. Set \`url\` to the Run:ai control-plane address itself (the address of the Run:ai UI, such as https://mycompany.run.ai), not to an address that forwards to it.`
 }
 
 function describeRefusals(refusals: Refusal[], settings: TokenClientSettings): string {
-  const last = refusals[refusals.length - 1]?.verdict
+  const lastRefusal = refusals[refusals.length - 1]
   if (refusals.every((r) => r.verdict.kind === 'web-page')) {
     return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(' and ')} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`
   }
   const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join('; ')
-  const credentialsJudged =
-    last !== undefined && (last.kind === 'oauth-error' || (last.kind === 'other' && last.json && [400, 401, 403].includes(last.status)))
-  if (credentialsJudged) {
+  if (lastRefusal !== undefined && judgedCredentials(lastRefusal.generation, lastRefusal.verdict)) {
     const oldServerHint = settings.apiVersion === 'v1' ? ' Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.' : ''
     return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`
   }
@@ -136,4 +133,10 @@ function describeRefusals(refusals: Refusal[], settings: TokenClientSettings): s
     return `Could not get a Run:ai token with api-version ${settings.apiVersion} (${list}). Check that \`url\` is the Run:ai control-plane address and that it supports this api-version; \`api-version: auto\` finds the right one.`
   }
   return `Could not get a Run:ai token from ${settings.baseUrl}; no API generation answered with a token (${list}). Check that \`url\` is the Run:ai control-plane address, and \`client-id\` and \`client-secret\`.`
+}
+
+/** Where the first of `chars` is in `text`, or its length. */
+function firstIndexOf(text: string, chars: string): number {
+  for (let i = 0; i < text.length; i++) if (chars.includes(text.charAt(i))) return i
+  return text.length
 }

@@ -44,6 +44,8 @@ export interface TlsTrust {
 interface Session {
   agent: http.Agent
   secureContext?: tls.SecureContext
+  /** node:tls's check of a certificate against a host name or address (https sessions). */
+  checkServerIdentity?: typeof tls.checkServerIdentity
   /** The abort signal of the request under way, for a tunnel opened on its behalf. */
   signal?: AbortSignal
 }
@@ -84,7 +86,11 @@ async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
   // Loaded only for https: a plain-http run (loopback: tests, the demo) never uses TLS.
   const [tlsModule, httpsModule] = await Promise.all([import('node:tls'), import('node:https')])
   const secureContext = trust.extraCa === undefined ? undefined : await trustedContext(trust.extraCa)
-  const session: Session = { agent: new httpsModule.Agent(agentOptions), ...(secureContext === undefined ? {} : { secureContext }) }
+  const session: Session = {
+    agent: new httpsModule.Agent(agentOptions),
+    checkServerIdentity: tlsModule.checkServerIdentity,
+    ...(secureContext === undefined ? {} : { secureContext })
+  }
   const proxy = proxyFor(target)
   if (proxy !== undefined) {
     // The agent asks for a connection when it has none; this one is TLS inside a CONNECT tunnel, so
@@ -110,13 +116,20 @@ function tunnelEndpoint(target: URL): { host: string; port: number } {
   return { host: bareHost(target), port: Number(target.port || 443) }
 }
 
-/** TLS settings for a connection to `host`: the run's trust, built once, and SNI for names. */
-function tlsOptions(host: string, session: Pick<Session, 'secureContext'>, trust: TlsTrust): tls.ConnectionOptions {
+/**
+ * TLS settings for a connection to `host`: the run's trust, built once, SNI for names, and the
+ * certificate checked against `host` itself. Without an explicit check, Node checks against the
+ * SNI name, which https.request derives from the Host header when none is given: for an
+ * https:// proxy given by address that is the CONNECT target, the control plane's name.
+ */
+function tlsOptions(host: string, session: Pick<Session, 'secureContext' | 'checkServerIdentity'>, trust: TlsTrust): tls.ConnectionOptions {
+  const check = session.checkServerIdentity
   return {
     rejectUnauthorized: !trust.insecureSkipTlsVerify,
     ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
-    // SNI takes names only, not addresses.
-    ...(isIP(host) === 0 ? { servername: host } : {})
+    // SNI takes names only, not addresses; '' stops Node from deriving one from the Host header.
+    servername: isIP(host) === 0 ? host : '',
+    ...(check === undefined ? {} : { checkServerIdentity: (_name: string, cert: tls.PeerCertificate) => check(host, cert) })
   }
 }
 

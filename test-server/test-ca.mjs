@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /**
- * @param {string[]} dnsNames  names the server certificate is valid for (127.0.0.1 and ::1 are always added)
- * @param {{caKeyBits?: number, keyBits?: number, digest?: string}} [strength]  weaker keys and digests
- *   (RSA-1024, SHA-1) for the tests of certificates that OpenSSL refuses
+ * @param {string[]} dnsNames  names the server certificate is valid for
+ * @param {{caKeyBits?: number, keyBits?: number, digest?: string, ipAddresses?: string[]}} [strength]  weaker
+ *   keys and digests (RSA-1024, SHA-1) for the tests of certificates that OpenSSL refuses; and the
+ *   addresses the certificate is valid for (127.0.0.1 and ::1 unless given)
  * @returns {{dir: string, caCert: string, caCertPath: string, key: string, cert: string}}
  */
 export function createTestCa(dnsNames = ['localhost'], strength = {}) {
-  const { caKeyBits = 2048, keyBits = 2048, digest = 'sha256' } = strength
+  const { caKeyBits = 2048, keyBits = 2048, digest = 'sha256', ipAddresses = ['127.0.0.1', '::1'] } = strength
   const dir = mkdtempSync(join(tmpdir(), 'runai-test-ca-'))
   const path = (name) => join(dir, name)
   const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -45,9 +46,9 @@ export function createTestCa(dnsNames = ['localhost'], strength = {}) {
     '-out',
     path('server.csr'),
     '-subj',
-    `/CN=${dnsNames[0]}`
+    `/CN=${dnsNames[0] ?? ipAddresses[0]}`
   )
-  const altNames = [...dnsNames.map((n) => `DNS:${n}`), 'IP:127.0.0.1', 'IP:::1'].join(',')
+  const altNames = [...dnsNames.map((n) => `DNS:${n}`), ...ipAddresses.map((ip) => `IP:${ip}`)].join(',')
   writeFileSync(path('server.ext'), `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`)
   openssl(
     'x509',
