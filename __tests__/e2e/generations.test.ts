@@ -38,7 +38,7 @@ describe.each([
     expect(Date.parse(run.outputs['expires-at'] ?? '')).toBeGreaterThan(Date.now())
   })
 
-  it(`with api-version ${expected} pinned: one request, as the spec excerpt describes`, async () => {
+  it(`with api-version ${expected} pinned: one request, as docs/runai-token-api.md describes it`, async () => {
     standIn = await startStandIn({ generation })
     const run = await runAction({ url: standIn.url, ...credentials, 'api-version': expected })
     expectHandedOnAndMasked(run, standIn, expected)

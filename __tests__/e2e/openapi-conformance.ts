@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs'
 import { createServer, request as forward, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { controlPlaneView } from '../../test-server/openapi/control-plane-view.mjs'
 
 // The request of each token-API generation, as docs/runai-token-api.md documents it, and a
-// comparison of a request seen on the wire with that documentation and with an OpenAPI excerpt
-// (test-server/openapi/). Prism alone cannot catch a misspelt field: the excerpts' v1 schemas
-// declare no required properties and allow any others, so Prism answers `{}` with a token.
+// comparison of a request seen on the wire with that documentation and with the project's OpenAPI
+// description as one control plane has it (test-server/openapi/). Prism alone cannot catch a
+// misspelt field: like NVIDIA's published schemas, the description's v1 schema requires no field
+// and allows any other, so Prism answers `{}` with a token.
 
 export type Generation = 'v2' | 'v1' | 'v1-app-token'
 
@@ -63,7 +64,7 @@ export interface Expected {
 }
 
 // ---------------------------------------------------------------------------------------------
-// OpenAPI excerpts: only what the comparison reads, with local `$ref`s resolved.
+// OpenAPI documents: only what the comparison reads, with local `$ref`s resolved.
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type JsonObject = { [key: string]: Json }
@@ -72,8 +73,9 @@ export interface OpenApiSpec {
   document: JsonObject
 }
 
-export function loadSpec(file: string): OpenApiSpec {
-  return { name: file, document: JSON.parse(readFileSync(`test-server/openapi/${file}`, 'utf8')) as JsonObject }
+/** The project's description (test-server/openapi/runai-api.json) as control plane `version` has it. */
+export function loadSpec(version: string): OpenApiSpec {
+  return { name: `control plane ${version}`, document: controlPlaneView(version) as JsonObject }
 }
 
 const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -99,7 +101,7 @@ function child(spec: OpenApiSpec, node: Json | undefined, ...keys: string[]): Js
 }
 
 const strings = (value: Json | undefined): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
-const list = (names: Iterable<string>) => [...names].map((name) => `\`${name}\``).join(', ')
+const list = (names: Iterable<string>) => [...names].map((name) => `\`${name}\``).join(', ') || 'none'
 const mediaTypeOf = (header: string) => (header.split(';')[0] ?? '').trim().toLowerCase()
 
 // ---------------------------------------------------------------------------------------------
@@ -107,10 +109,12 @@ const mediaTypeOf = (header: string) => (header.split(';')[0] ?? '').trim().toLo
 
 /**
  * Everything in `request` that differs from the documented request of `expected.generation` or
- * from what `spec` declares for its endpoint. Empty when the request conforms. Form fields
- * (OAuth2, v2) must match the spec's property names exactly; JSON keys (v1) must be spelt as
- * documented and match a property of the spec's schema without regard to case, because the
- * documented spelling (`clientId`, `AppId`) and the spec's (`clientID`, `appID`) differ in case.
+ * from what `spec` declares for its endpoint. Empty when the request conforms. Field names must
+ * be spelt as documented and be a property of the description's schema. For the v1 JSON keys, the
+ * spelling of NVIDIA's specification (`x-runai-spec-spelling`: `clientID` for `clientId`) also
+ * counts as declared, because the server's schema has it, but it still differs from the
+ * documented request: the action sends what the docs and working clients send. Nothing assumes
+ * that the server compares keys without regard to case; OAuth2 form fields have one spelling.
  */
 export function requestProblems(request: RecordedRequest, spec: OpenApiSpec, expected: Expected): string[] {
   const doc = DOCUMENTED[expected.generation]
@@ -125,20 +129,20 @@ export function requestProblems(request: RecordedRequest, spec: OpenApiSpec, exp
   const operation = child(spec, spec.document, 'paths', doc.path, 'post')
   if (!isObject(operation)) return [...problems, `${spec.name} declares no POST ${doc.path}`]
 
-  // Content-Type: the documented one, and one the spec declares a request body for.
+  // Content-Type: the documented one, and one the description declares a request body for.
   const contentType = String(request.headers['content-type'] ?? '')
   const mediaType = mediaTypeOf(contentType)
   const declaredMediaTypes = Object.keys(child(spec, operation, 'requestBody', 'content') ?? {})
   if (mediaType !== doc.contentType) problems.push(`Content-Type is "${contentType}", expected ${doc.contentType}`)
   if (!declaredMediaTypes.includes(mediaType))
-    problems.push(`${where}: the spec declares a request body only for ${list(declaredMediaTypes)}, not for "${contentType}"`)
+    problems.push(`${where}: the description declares a request body only for ${list(declaredMediaTypes)}, not for "${contentType}"`)
   const charset = /;\s*charset=([^;]+)/i.exec(contentType)?.[1]?.trim().replace(/^"|"$/g, '')
   if (charset !== undefined && charset.toLowerCase() !== 'utf-8') problems.push(`Content-Type declares charset ${charset}, expected UTF-8`)
   const length = request.headers['content-length']
   if (length !== undefined && Number(length) !== request.body.length)
     problems.push(`Content-Length is ${length} but the body has ${request.body.length} bytes`)
 
-  // Accept, if sent, must admit the media type of the spec's success answer.
+  // Accept, if sent, must admit the media type of the described success answer.
   const accept = String(request.headers.accept ?? '*/*')
   const answerTypes = Object.keys(child(spec, operation, 'responses', '200', 'content') ?? {})
   const admits = (type: string) =>
@@ -171,35 +175,33 @@ export function requestProblems(request: RecordedRequest, spec: OpenApiSpec, exp
   for (const name of new Set(names.filter((n) => !documentedNames.includes(n) && !misspelt.has(n))))
     problems.push(`sends field \`${name}\`, which is not documented (expected exactly ${list(documentedNames)})`)
 
-  // Field names against the spec's schema for this media type.
+  // Field names against the description's schema for this media type.
   const schema = child(spec, operation, 'requestBody', 'content', doc.contentType, 'schema')
   const properties = child(spec, schema, 'properties')
   const declared = isObject(properties) ? Object.keys(properties) : []
-  const exact = doc.contentType === 'application/x-www-form-urlencoded'
-  const declaredAs = (name: string) => declared.find((p) => (exact ? p === name : p.toLowerCase() === name.toLowerCase()))
+  const specSpelling = (property: string) => child(spec, properties, property, 'x-runai-spec-spelling')
+  const declaredAs = (name: string) => declared.find((p) => p === name || specSpelling(p) === name)
   for (const name of new Set(names))
     if (declaredAs(name) === undefined)
-      problems.push(
-        `${where}: field \`${name}\` is not a property of the spec's schema${exact ? '' : ' (compared without regard to case)'} (declared: ${list(declared)})`
-      )
+      problems.push(`${where}: field \`${name}\` is not a property of the description's schema (declared: ${list(declared)})`)
   for (const name of strings(child(spec, schema, 'required')))
-    if (!names.some((sent) => (exact ? sent === name : sent.toLowerCase() === name.toLowerCase())))
-      problems.push(`${where}: lacks \`${name}\`, which the spec's schema requires`)
+    if (!names.some((sent) => declaredAs(sent) === name))
+      problems.push(`${where}: lacks \`${name}\`, which the description's schema requires`)
   for (const [name, value] of values) {
     const property = declaredAs(name)
     const type = property === undefined ? undefined : child(spec, properties, property, 'type')
     if (type === 'string' && typeof value !== 'string')
-      problems.push(`${where}: \`${name}\` is ${JSON.stringify(value)}, the spec declares a string`)
+      problems.push(`${where}: \`${name}\` is ${JSON.stringify(value)}, the description declares a string`)
   }
 
-  // Values: the grant type (documented, and in the spec's enum) and the credentials.
+  // Values: the grant type (documented, and in the description's enum) and the credentials.
   const grant = values.get(doc.grantField)
   if (grant !== undefined) {
     if (grant !== doc.grantType) problems.push(`\`${doc.grantField}\` is ${JSON.stringify(grant)}, expected "${doc.grantType}"`)
     const grantProperty = declaredAs(doc.grantField)
     const allowed = grantProperty === undefined ? [] : strings(child(spec, properties, grantProperty, 'enum'))
     if (grantProperty !== undefined && !allowed.includes(String(grant)))
-      problems.push(`${where}: \`${doc.grantField}\` ${JSON.stringify(grant)} is not in the spec's enum (${list(allowed)})`)
+      problems.push(`${where}: \`${doc.grantField}\` ${JSON.stringify(grant)} is not in the description's enum (${list(allowed)})`)
   }
   const id = values.get(doc.idField)
   if (id !== undefined && id !== expected.clientId)
@@ -211,17 +213,14 @@ export function requestProblems(request: RecordedRequest, spec: OpenApiSpec, exp
       `\`${doc.secretField}\` does not carry the client secret (it carries another value, ${String(secret).length} characters long)`
     )
 
-  // The spec's documented example(s) for this grant type: the same set of keys, modulo case.
+  // The description's example(s) of this grant type's request: the same set of keys.
   const media = child(spec, operation, 'requestBody', 'content', doc.contentType)
   for (const [label, example] of examplesOf(spec, media)) {
-    const exampleGrant = Object.entries(example).find(([key]) => key.toLowerCase() === doc.grantField.toLowerCase())?.[1]
-    if (exampleGrant !== doc.grantType) continue
-    const theirs = Object.keys(example).map((k) => k.toLowerCase())
-    const ours = [...new Set(names)].map((k) => k.toLowerCase())
+    if (example[doc.grantField] !== doc.grantType) continue
+    const theirs = Object.keys(example)
+    const ours = [...new Set(names)]
     if (theirs.length !== ours.length || theirs.some((k) => !ours.includes(k)))
-      problems.push(
-        `${where}: the spec's example "${label}" has the keys ${list(Object.keys(example))}; the request has ${list(new Set(names))}`
-      )
+      problems.push(`${where}: the description's example "${label}" has the keys ${list(theirs)}; the request has ${list(ours)}`)
   }
   return problems
 }
