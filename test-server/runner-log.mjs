@@ -922,7 +922,7 @@ export function plainLineProblems(stdout, options) {
  * all hold): the runner processes only commands from `allowed` (by default add-mask, debug,
  * warning and error), each written as `::name::` at the start of its line; nothing is ignored
  * because processing was stopped; `::add-mask::` only of `masked` values, the first of them
- * (the secret) on the first line; at most one error; no run of `minRun` characters of a masked
+ * (the secret) on the first line, each one trimmed line of 8 characters or more; at most one error; no run of `minRun` characters of a masked
  * value outside its own add-mask line (see findLeaks); the runner reads the output to its end (no
  * step failure stops it); no plain line matches setup-node's tsc or eslint matchers, nor carries
  * any of `serverTexts`, fragments a hostile server sent (see plainLineProblems).
@@ -955,6 +955,11 @@ export function logSafetyProblems(stdout, options) {
   for (const value of log.maskCommands) {
     if (!options.masked.includes(value))
       problems.push(`add-mask of a value that is neither the secret nor a token: ${JSON.stringify(value.slice(0, 60))}`)
+    // The runner masks every trimmed line of a mask, however short, for the rest of the job.
+    if (/[\r\n]/.test(value) || dotnetTrim(value) !== value || value.length < 8)
+      problems.push(
+        `add-mask of a value the runner would mask job-wide in another form (not one trimmed line of 8 or more): ${JSON.stringify(value.slice(0, 60))}`
+      )
   }
   const first = log.lines[0]
   if (options.masked.length > 0 && first !== `::add-mask::${escapeData(options.masked[0] ?? '')}`)
