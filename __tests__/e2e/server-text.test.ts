@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { json, startHostileServer, type ScriptedAnswer } from '../../test-server/hostile-server.mjs'
-import { findLeaks, logSafetyProblems, matcherAnnotations, readRunnerLog } from '../../test-server/runner-log.mjs'
+import { logSafetyProblems, matcherAnnotations, readRunnerLog } from '../../test-server/runner-log.mjs'
 import { MIB } from '../../test-server/pathological-text.mjs'
 import { errorOf, runAction, serversClosedAfterEach, type ActionRun } from './harness.js'
 
