@@ -10,13 +10,33 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * What is left out: @actions/core's index imports its OIDC client and, behind it,
- * @actions/http-client with all of undici (about 1 MB that every start of the action would parse
- * and run without calling it, BENCHMARKS.md). esbuild's tree shaking drops every declaration the
- * action does not use, and with it those modules, without the `"sideEffects": false` that webpack
- * (in ncc) needed and @actions/core does not declare (actions/toolkit#1436).
- * __tests__/bundle.test.ts guards the size and the list of packages.
+ * @actions/core's modules have no import-time side effects, but its package.json does not say so
+ * (actions/toolkit#1436). Without that, the bundle keeps every module core imports, among them the
+ * OIDC client and, behind it, @actions/http-client with all of undici and tunnel: about 800 KB
+ * (60 KB instead of 860 KB) that every start of the action would parse and run without ever
+ * calling it (BENCHMARKS.md). esbuild's documented way to declare it from the consuming side is an
+ * onResolve result with `sideEffects: false`, for @actions/core and the files it imports from its
+ * own package: those that nothing uses are then left out. __tests__/bundle.test.ts guards the result.
  */
+const ACTIONS_CORE_FILE = /[\\/]node_modules[\\/]@actions[\\/]core[\\/]/
+const actionsCoreSideEffectFree = {
+  name: 'actions-core-side-effect-free',
+  setup(build) {
+    build.onResolve({ filter: /^@actions\/core$|^\.\.?\// }, async (args) => {
+      const corePackage = args.path === '@actions/core' || ACTIONS_CORE_FILE.test(args.importer)
+      if (!corePackage || args.pluginData === 'resolved once') return undefined
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'resolved once'
+      })
+      if (resolved.errors.length > 0) return { errors: resolved.errors }
+      return { path: resolved.path, namespace: resolved.namespace, sideEffects: false }
+    })
+  }
+}
+
 /**
  * licenses.txt: the name, version and license text of every package in the bundle. esbuild has no
  * license report (its legal-comments option only moves comments), so this reads the package of
@@ -58,7 +78,8 @@ export async function build(outDir = 'dist') {
     sourcesContent: false,
     legalComments: 'none',
     metafile: true,
-    logLevel: 'warning'
+    logLevel: 'warning',
+    plugins: [actionsCoreSideEffectFree]
   })
   writeFileSync(join(out, 'licenses.txt'), licenses(result.metafile))
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`)
