@@ -59,14 +59,22 @@ function licenses(metafile) {
     .join('\n')
 }
 
-export async function build(outDir = 'dist') {
+/**
+ * @param {string} [outDir]  relative to the repository (dist/ unless told)
+ * @param {{entryPoint?: string, minify?: boolean, commonJs?: boolean}} [options]  for the benchmark's
+ *   variants; commonJs: give the CommonJS modules in the bundle the require() an ES module lacks
+ *   (the action's bundle has none; the benchmark's every-export variant keeps tunnel and undici)
+ */
+export async function build(outDir = 'dist', { entryPoint = 'src/index.ts', minify = false, commonJs = false } = {}) {
   // Written over in place (not emptied first), so that a test running the bundle meanwhile never
   // finds it missing. The folder's depth must be dist/'s: the map names sources relative to it.
   const out = resolve(root, outDir)
   mkdirSync(out, { recursive: true })
   const result = await esbuild({
     absWorkingDir: root,
-    entryPoints: ['src/index.ts'],
+    entryPoints: [entryPoint],
+    minify,
+    ...(commonJs ? { banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } } : {}),
     outfile: join(out, 'index.js'),
     bundle: true,
     platform: 'node',
