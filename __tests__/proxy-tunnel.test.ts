@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { createServer } from 'node:http'
+import type { Socket } from 'node:net'
 import { startConnectProxy } from '../test-server/connect-proxy.mjs'
+import { listenOnLoopback, type Loopback } from '../test-server/loopback.mjs'
 import { printableLine } from '../src/log-boundary.js'
 import { openTunnel } from '../src/proxy-tunnel.js'
 import { proxyFor, type Proxy } from '../src/proxy-settings.js'
@@ -22,20 +23,19 @@ const failure = async (promise: Promise<Socket>) => {
 
 describe('openTunnel', () => {
   let proxy: Awaited<ReturnType<typeof startConnectProxy>>
-  let upstream: Server
+  let upstream: Loopback
   beforeAll(async () => {
-    upstream = createServer()
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+    upstream = await listenOnLoopback(createServer())
     proxy = await startConnectProxy({ hosts: { 'runai.internal.test': '127.0.0.1', '[::1]': '127.0.0.1' } })
   })
   afterAll(async () => {
     await proxy.close()
-    await new Promise((resolve) => upstream.close(resolve))
+    await upstream.close()
   })
   afterEach(() => void proxy.tunnels.splice(0))
 
   it('opens a tunnel, with credentials when HTTPS_PROXY has them', async () => {
-    const port = (upstream.address() as AddressInfo).port
+    const { port } = upstream
     const socket = await openTunnel(proxyOf(proxy.url, 'deployer', 'p@ss'), { ...target, port }, {}, undefined)
     socket.destroy()
     expect(proxy.tunnels[0]?.authority).toBe(`runai.internal.test:${port}`)
@@ -43,7 +43,7 @@ describe('openTunnel', () => {
   })
 
   it('puts an IPv6 address in brackets, and sends no credentials when there are none', async () => {
-    const port = (upstream.address() as AddressInfo).port
+    const { port } = upstream
     const socket = await openTunnel(proxyOf(proxy.url), { host: '::1', port }, {}, new AbortController().signal)
     socket.destroy()
     expect(proxy.tunnels[0]?.authority).toBe(`[::1]:${port}`)
@@ -61,10 +61,10 @@ describe('openTunnel', () => {
   it('asks for credentials on 407', async () => {
     const strict = createServer()
     strict.on('connect', (_req, socket: Socket) => socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n'))
-    await new Promise<void>((resolve) => strict.listen(0, '127.0.0.1', resolve))
-    const url = `http://127.0.0.1:${(strict.address() as AddressInfo).port}`
+    const listening = await listenOnLoopback(strict)
+    const url = `http://127.0.0.1:${listening.port}`
     const result = await failure(openTunnel(proxyOf(url), target, {}, undefined))
-    await new Promise((resolve) => strict.close(resolve))
+    await listening.close()
     expect(result.message).toBe(
       `the proxy ${url.slice(7)} (from HTTPS_PROXY) refused to open a tunnel to runai.internal.test:443 (HTTP 407). The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port.`
     )

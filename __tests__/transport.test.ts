@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import nock from 'nock'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenOnLoopback, type Loopback } from '../test-server/loopback.mjs'
 import { printableLine } from '../src/log-boundary.js'
 import { createTransport, type PostRequest } from '../src/transport.js'
 import { classifyRequestError, TransportError, type Peer } from '../src/transport-error.js'
@@ -169,6 +169,7 @@ describe('classifyRequestError', () => {
 
 describe('transport (loopback server)', () => {
   let server: Server
+  let listening: Loopback
   let base = ''
   let behaviour: 'hang' | 'truncate' | 'bare' | 'ok' = 'ok'
   beforeAll(async () => {
@@ -184,13 +185,10 @@ describe('transport (loopback server)', () => {
       }
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t"}')
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    listening = await listenOnLoopback(server)
+    base = `http://127.0.0.1:${listening.port}`
   })
-  afterAll(async () => {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  })
+  afterAll(() => listening.close())
 
   it('talks plain http to loopback', async () => {
     behaviour = 'ok'

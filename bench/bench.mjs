@@ -10,13 +10,14 @@
 // when --out is given too (a partial report must not replace BENCHMARKS.md by accident); --action:
 // the action script the start and network parts run (default dist/index.js), e.g. an older bundle
 // saved as .mjs (`git show HEAD:dist/index.js > /tmp/old.mjs`) to compare.
-import { spawn, execFileSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
+import { build } from '../scripts/build.mjs'
 import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
 import { runLikeRunner } from '../test-server/runner.mjs'
 import { measureNetwork, networkReport } from './network.mjs'
@@ -131,12 +132,8 @@ const bundleResult = await part('bundle', async () => {
   mkdirSync(variantsDir, { recursive: true })
   // What the issue calls "a bundle that only imports @actions/core": every export kept.
   writeFileSync(join(variantsDir, 'core-only.js'), "import * as core from '@actions/core'\nglobalThis.keep = Object.keys(core)\n")
-  const ncc = (entry, outDir, extra = []) =>
-    execFileSync(process.execPath, ['node_modules/@vercel/ncc/dist/ncc/cli.js', 'build', entry, '-o', outDir, '--quiet', ...extra], {
-      stdio: 'ignore'
-    })
-  ncc(join(variantsDir, 'core-only.js'), join(variantsDir, 'core-only'))
-  ncc('src/index.ts', join(variantsDir, 'minified'), ['--minify'])
+  await build(join(variantsDir, 'core-only'), { entryPoint: join(variantsDir, 'core-only.js'), commonJs: true })
+  await build(join(variantsDir, 'minified'), { minify: true })
   writeFileSync(join(variantsDir, 'empty.mjs'), '')
   const loadTargets = {
     'empty file': join(variantsDir, 'empty.mjs'),
@@ -269,7 +266,7 @@ const bundleSection = (() => {
 | --- | --- | --- | --- | --- | --- |
 ${loadRow('empty file (Node start alone)', 'empty file')}
 ${loadRow('**dist/index.js** (committed)', 'dist/index.js', sizes.dist)}
-${loadRow('dist, built with `ncc --minify`', 'dist, minified', sizes.min)}
+${loadRow('dist, built with esbuild `minify`', 'dist, minified', sizes.min)}
 ${loadRow('`@actions/core` only, every export kept', '@actions/core only, every export', sizes.core)}
 
 "Load in-process" is the time of \`await import(bundle)\` inside a process (bench/load-only.mjs), with no

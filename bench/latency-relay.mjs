@@ -13,6 +13,7 @@
 // first handshake byte is 0x01), also inside a tunnel once the CONNECT request's header has ended.
 import { createServer, connect } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { listenOnLoopback } from '../test-server/loopback.mjs'
 
 /**
  * @typedef {object} RelayEvent
@@ -40,7 +41,6 @@ export async function startLatencyRelay(options) {
   const maxLifetimeMs = options.maxLifetimeMs ?? 30_000
   /** @type {RelayConnection[]} */
   const connections = []
-  const sockets = new Set()
 
   const server = createServer((client) => {
     const acceptedAt = performance.now()
@@ -48,10 +48,9 @@ export async function startLatencyRelay(options) {
     const record = { acceptedAt, events: [], clientHellos: 0, connects: 0 }
     connections.push(record)
     const upstream = connect(options.targetPort, options.targetHost ?? '127.0.0.1')
+    loopback.track(upstream)
     for (const s of [client, upstream]) {
-      sockets.add(s)
       s.setNoDelay(true)
-      s.on('close', () => sockets.delete(s))
       s.on('error', () => {}) // a reset is recorded below as an event; it ends the relay of that side
     }
     const lifetime = setTimeout(() => {
@@ -75,12 +74,8 @@ export async function startLatencyRelay(options) {
     client.on('close', () => clientToServer.closed())
     upstream.on('close', () => serverToClient.closed())
   })
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const loopback = await listenOnLoopback(server)
+  const { port } = loopback
 
   return {
     port,
@@ -93,10 +88,7 @@ export async function startLatencyRelay(options) {
     snapshot() {
       return connections.map((c) => ({ ...c, events: [...c.events] }))
     },
-    async close() {
-      for (const s of sockets) s.destroy()
-      await new Promise((resolve) => server.close(() => resolve(undefined)))
-    }
+    close: loopback.close
   }
 }
 

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { connect } from 'node:net'
+import { listenOnLoopback } from './loopback.mjs'
 
 /**
  * @param {{hosts: Record<string, string>, tls?: {key: string, cert: string}}} options  host name ->
@@ -14,14 +15,9 @@ export async function startConnectProxy(options) {
   const tunnels = []
   /** @type {{method: string | undefined, url: string | undefined}[]} */
   const plainRequests = []
-  const sockets = new Set()
   const server = (options.tls ? createTlsServer.bind(null, options.tls) : createServer)((req, res) => {
     plainRequests.push({ method: req.method, url: req.url })
     res.writeHead(405, { 'Content-Type': 'text/plain' }).end('this proxy only tunnels (CONNECT)\n')
-  })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
   })
   server.on('connect', (req, client, head) => {
     const authority = req.url ?? ''
@@ -38,21 +34,17 @@ export async function startConnectProxy(options) {
       upstream.pipe(client)
       client.pipe(upstream)
     })
-    sockets.add(upstream)
-    upstream.on('close', () => sockets.delete(upstream))
+    loopback.track(upstream)
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const loopback = await listenOnLoopback(server)
+  const { port } = loopback
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     tunnels,
     plainRequests,
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(() => resolve(undefined)))
-    }
+    close: loopback.close
   }
 }

@@ -3,6 +3,7 @@
 // server would send. It records every request. For the log-safety tests, where the "control
 // plane" is an attacker that tries to steer the runner through what the action echoes. Plain Node.
 import { createServer } from 'node:http'
+import { listenOnLoopback } from './loopback.mjs'
 
 /**
  * @typedef {object} ScriptedAnswer
@@ -29,7 +30,6 @@ export async function startHostileServer(options = {}) {
   const after = options.after ?? { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'no more scripted answers' }
   /** @type {HostileRequest[]} */
   const requests = []
-  const sockets = new Set()
   const hanging = new Set()
 
   const server = createServer((req, res) => {
@@ -65,12 +65,7 @@ export async function startHostileServer(options = {}) {
       res.end(body)
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const { port, close } = await listenOnLoopback(server)
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -82,8 +77,7 @@ export async function startHostileServer(options = {}) {
     },
     async close() {
       for (const res of hanging) res.destroy()
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(() => resolve(undefined)))
+      await close()
     }
   }
 }

@@ -6,6 +6,7 @@ import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
+import { listenOnLoopback } from './loopback.mjs'
 
 /** Which endpoints and grant types each control-plane generation has (see docs/runai-token-api.md). */
 export const GENERATIONS = {
@@ -212,16 +213,11 @@ export async function startStandIn(options = {}) {
   // Idle connections stay open as long as a real ingress keeps them (nginx: 75 s). Node's default of
   // 5 s, sent as `Keep-Alive: timeout=5`, would make clients drop the connection after a backoff.
   server.keepAliveTimeout = 75_000
-  const sockets = new Set()
   const counts = { connections: 0, tlsHandshakes: 0 }
-  server.on('connection', (s) => {
-    counts.connections++
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
+  server.on('connection', () => counts.connections++)
   server.on('secureConnection', () => counts.tlsHandshakes++)
-  await new Promise((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve))
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const loopback = await listenOnLoopback(server, { port: options.port, host: options.host })
+  const { port } = loopback
   const scheme = options.tls ? 'https' : 'http'
   return {
     url: `${scheme}://127.0.0.1:${port}`,
@@ -251,8 +247,7 @@ export async function startStandIn(options = {}) {
     },
     async close() {
       for (const res of state.hanging) res.destroy()
-      for (const s of sockets) s.destroy()
-      await new Promise((resolve) => server.close(() => resolve()))
+      await loopback.close()
     }
   }
 }

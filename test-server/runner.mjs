@@ -23,7 +23,7 @@ import { join } from 'node:path'
  * @param {Record<string, string>} inputs
  * @param {{env?: Record<string, string>, nodeArgs?: string[], wrapper?: string[], node?: string}} [options]
  *   env: more variables (HTTPS_PROXY…); nodeArgs: flags for node; wrapper: a command to run node under;
- *   node: the node binary, else $RUNAI_E2E_NODE (scripts/test.mjs points it at Node 24), else this process's
+ *   node: the node binary, else this process's (Node 24 under npm scripts: the devDependency `node`)
  * @returns {Promise<RunnerRun>}
  */
 export async function runLikeRunner(script, inputs, options = {}) {
@@ -31,7 +31,7 @@ export async function runLikeRunner(script, inputs, options = {}) {
   const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_ENV: join(dir, 'env'), GITHUB_STEP_SUMMARY: join(dir, 'summary') }
   for (const file of Object.values(files)) writeFileSync(file, '')
   // SYSTEMROOT is needed by Node's networking on Windows; nothing else leaks in from this machine,
-  // except a coverage directory: RUNAI_E2E_V8_COVERAGE (set by scripts/test.mjs for the action's
+  // except a coverage directory: RUNAI_E2E_V8_COVERAGE (set by scripts/coverage.mjs for the action's
   // processes only) or NODE_V8_COVERAGE (as c8 sets it), so that the action's run is measured too.
   const coverageDir = process.env.RUNAI_E2E_V8_COVERAGE || process.env.NODE_V8_COVERAGE
   const env = {
@@ -42,7 +42,7 @@ export async function runLikeRunner(script, inputs, options = {}) {
     ...options.env
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const node = options.node ?? (process.env.RUNAI_E2E_NODE || process.execPath)
+  const node = options.node ?? process.execPath
   const [command, ...args] = [...(options.wrapper ?? []), node, ...(options.nodeArgs ?? []), script]
   try {
     const started = process.hrtime.bigint()

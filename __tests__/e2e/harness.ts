@@ -2,7 +2,15 @@ import { afterEach, expect } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { DEFAULT_CLIENT, startStandIn } from '../../test-server/runai-stand-in.mjs'
+import { findLeaks } from '../../test-server/runner-log.mjs'
 import { runLikeRunner, type RunnerRun } from '../../test-server/runner.mjs'
+
+/**
+ * The action the e2e tests start: the bundle of the current src/, made by jest's globalSetup
+ * (scripts/jest-global-setup.mjs) before the tests run. The committed dist/ is checked against a
+ * fresh build on its own (`npm run check-dist`).
+ */
+export const BUNDLE = '.build/index.js'
 
 /** Defaults of action.yml: the runner passes every input, defaulted ones included. */
 const manifest = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> }
@@ -10,26 +18,18 @@ const DEFAULT_INPUTS = Object.fromEntries(Object.entries(manifest.inputs).map(([
 
 export type ActionRun = RunnerRun
 
-/** Runs `node dist/index.js` as the runner does, with every input of action.yml at its default unless given. */
+/** Runs `node .build/index.js` as the runner does, with every input of action.yml at its default unless given. */
 export function runAction(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
-  return runLikeRunner('dist/index.js', { ...DEFAULT_INPUTS, ...inputs }, { env: extraEnv })
+  return runLikeRunner(BUNDLE, { ...DEFAULT_INPUTS, ...inputs }, { env: extraEnv })
 }
 
 /**
- * The leak rules of every run: a secret may appear in stdout or stderr only as its own
- * `::add-mask::` line, and that line must come before any other line.
+ * Where a run shows any of `secrets` (or a long enough piece of one) outside its own
+ * `::add-mask::` line, in stdout or stderr: the runner emulation's findLeaks, the one leak check
+ * of every test (test-server/runner-log.mjs).
  */
 export function leaksOf(run: ActionRun, secrets: string[]): string[] {
-  const problems: string[] = []
-  const lines = `${run.stdout}\n${run.stderr}`.split('\n')
-  for (const secret of secrets.filter((s) => s !== '')) {
-    const label = `${secret.slice(0, 6)}…`
-    lines.forEach((line, index) => {
-      if (line.includes(secret) && line !== `::add-mask::${secret}`)
-        problems.push(`line ${index + 1} shows ${label}: ${line.replace(secret, '<SECRET>')}`)
-    })
-  }
-  return problems
+  return findLeaks(run.stdout, secrets, { stderr: run.stderr })
 }
 
 /** A run that got a token from `server` and handed it on, with nothing leaked. */
