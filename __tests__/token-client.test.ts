@@ -23,9 +23,8 @@ const oauthInvalidClient = jsonAnswer(401, { error: 'invalid_client', error_desc
 const v1BadGrant = jsonAnswer(400, { code: 400, message: 'Bad request - grantType client_credentials is not supported' })
 const unavailable = jsonAnswer(503, { code: 503, message: 'Please try again in few minutes.' })
 
-function harness(replies: Reply[], overrides: Partial<TokenClientSettings> = {}) {
+function harness(replies: Reply[], overrides: Partial<TokenClientSettings> = {}, clock = fakeClock()) {
   const send = scriptedSender(replies)
-  const clock = fakeClock()
   const events: string[] = []
   const deps = {
     send,
@@ -214,6 +213,83 @@ describe('requestToken: retries', () => {
     expect(h.clock.sleeps[0]).toBeGreaterThanOrEqual(7000)
   })
 
+  it('waits out a rate limit past max-attempts, until timeout-seconds: the server paces, it does not fail', async () => {
+    const limited = jsonAnswer(429, { code: 429, message: 'Too many requests' }, { retryAfter: '1' })
+    const h = harness([limited, limited, limited, limited, v2Token], { maxAttempts: 2 })
+    await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
+    // Retry-After as the floor, a jitter of up to 3 s, 6 s, 6 s on top (random() = 0.5).
+    expect(h.clock.sleeps).toEqual([2500, 4000, 4000, 4000])
+  })
+
+  it('treats a 503 with Retry-After as a rate limit, and one without as a failure', async () => {
+    const paced = harness([jsonAnswer(503, {}, { retryAfter: '2' }), jsonAnswer(503, {}, { retryAfter: '2' }), v2Token], { maxAttempts: 1 })
+    await expect(paced.result).resolves.toMatchObject({ generation: 'v2' })
+    const failing = harness([unavailable, v2Token], { maxAttempts: 1 })
+    await expect(failing.result).rejects.toThrow('after 1 attempt(s)')
+  })
+
+  it('paces a 429 without Retry-After from a floor of 1 s', async () => {
+    const h = harness([jsonAnswer(429, {}), jsonAnswer(429, {}), v2Token])
+    await h.result
+    expect(h.clock.sleeps).toEqual([2500, 4000])
+  })
+
+  it("says each failed attempt at the normal level, in its own words, with the wait; the server's words in debug", async () => {
+    const limited = jsonAnswer(429, { message: 'x(1,2): error TS2304: slow down' }, { retryAfter: '1' })
+    const h = harness([unavailable, limited, v2Token], { maxAttempts: 3 })
+    await h.result
+    expect(h.events).toEqual([
+      `info Attempt 1 of 3 at ${BASE}/api/v2/token failed with HTTP 503. Trying again in 0.5 s.`,
+      `debug Attempt 1 at ${BASE}/api/v2/token: HTTP 503: Please try again in few minutes.`,
+      `info Attempt 2 at ${BASE}/api/v2/token failed with HTTP 429. Waiting 2.5 s as the control plane asks (rate limits are waited out until \`timeout-seconds\`, 119.5 s left).`,
+      `debug Attempt 2 at ${BASE}/api/v2/token: HTTP 429: x(1,2): error TS2304: slow down.`,
+      'mask tok-v2-4f9c2a7e81d3',
+      'mask id-token-v2'
+    ])
+  })
+
+  it('says so while an attempt waits longer than 10 s for an answer, and only then', async () => {
+    const clock = fakeClock()
+    const answerAfter = (ms: number) => () => {
+      clock.advance(ms)
+      return v2Token
+    }
+    const quick = harness([answerAfter(9_000)], {}, clock)
+    await quick.result
+    expect(quick.events.filter((e) => e.startsWith('info'))).toEqual([])
+    const slow = harness([answerAfter(12_000)], {}, clock)
+    await slow.result
+    expect(slow.events.filter((e) => e.startsWith('info'))).toEqual([
+      `info Still waiting for an answer from ${BASE}/api/v2/token after 10 s (attempt 1).`
+    ])
+  })
+
+  it('says nothing at the normal level for a fast success', async () => {
+    const h = harness([v2Token])
+    await h.result
+    expect(h.events.filter((e) => e.startsWith('info'))).toEqual([])
+  })
+
+  it('ends a run of refused connections saying nothing listens there', async () => {
+    const refused = new TransportError(
+      'could not talk to runai.example.com:8443: connect ECONNREFUSED 10.0.0.1:8443.',
+      'connection',
+      'control plane',
+      undefined,
+      {
+        plain: 'could not talk to runai.example.com:8443 (ECONNREFUSED)',
+        code: 'ECONNREFUSED'
+      }
+    )
+    const h = harness([refused, refused], { maxAttempts: 2 })
+    await expect(h.result).rejects.toThrow(
+      'Nothing accepted the connection at that address; check the host and port in `url` (nothing listens there, or a firewall refuses it), or raise `max-attempts`.'
+    )
+    expect(h.events[0]).toBe(
+      `info Attempt 1 of 2 at ${BASE}/api/v2/token failed with could not talk to runai.example.com:8443 (ECONNREFUSED). Trying again in 0.5 s.`
+    )
+  })
+
   it('gives up after max-attempts and says what failed last', async () => {
     const h = harness([unavailable, unavailable, unavailable], { maxAttempts: 3 })
     await expect(h.result).rejects.toThrow(
@@ -249,9 +325,14 @@ describe('requestToken: retries', () => {
     )
   })
 
-  it('says the control plane limits requests when 429 kept coming', async () => {
-    const h = harness([jsonAnswer(429, {}), jsonAnswer(429, {})], { maxAttempts: 2 })
-    await expect(h.result).rejects.toThrow('The control plane kept limiting requests (HTTP 429); try again later, or raise `max-attempts`.')
+  it('says the control plane kept limiting requests when 429 came until timeout-seconds', async () => {
+    const h = harness(
+      Array.from({ length: 30 }, () => jsonAnswer(429, {})),
+      { maxAttempts: 2, timeoutMs: 20_000 }
+    )
+    await expect(h.result).rejects.toThrow(
+      'leaves no time for another attempt. The control plane kept limiting requests (HTTP 429); try again later; a large matrix of jobs against one control plane needs a longer `timeout-seconds`, or raise `timeout-seconds`.'
+    )
   })
 
   it('says the connection kept failing when it did', async () => {

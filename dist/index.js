@@ -981,17 +981,24 @@ function proxyFor(target, env = process.env) {
 
 // src/transport-error.ts
 var TransportError = class extends Error {
-  constructor(message, kind, peer, status) {
+  constructor(message, kind, peer, status, extra = {}) {
     super(message);
     this.kind = kind;
     this.peer = peer;
     this.status = status;
+    this.plain = extra.plain ?? message;
+    this.code = extra.code;
   }
   kind;
   peer;
   status;
   name = "TransportError";
+  /** The same in the action's own words only (no text of Node's), for plain log lines. */
+  plain;
+  /** Node's error code (ECONNREFUSED…), where there is one. */
+  code;
 };
+var ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
 var CERTIFICATE_CODES = /* @__PURE__ */ new Set([
   "UNABLE_TO_GET_ISSUER_CERT",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
@@ -1022,14 +1029,16 @@ var WEAK_CERTIFICATE_HINT = "Node 24, which runs this action, refuses RSA keys u
 function classifyRequestError(error2, peer) {
   if (error2 instanceof TransportError) return error2;
   const err = error2;
-  const code = err.code ?? "";
+  const code = typeof err.code === "string" && ERROR_CODE.test(err.code) ? err.code : "";
   const reason = untrusted(err.message);
   const whose = peer.role === "proxy" ? `the proxy ${peer.label} (from HTTPS_PROXY)` : peer.label;
   if (CERTIFICATE_CODES.has(code)) {
     return new TransportError(
       `the TLS certificate of ${whose} was refused: ${reason} (${code}). ${certificateHint(code, err.message)}`,
       "certificate",
-      peer.role
+      peer.role,
+      void 0,
+      { plain: `the TLS certificate of ${whose} was refused (${code})`, code }
     );
   }
   if (DNS_CODES.has(code)) {
@@ -1037,10 +1046,22 @@ function classifyRequestError(error2, peer) {
     return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, "dns", peer.role);
   }
   if (code === "EPROTO" || code.startsWith("ERR_SSL_")) {
-    return new TransportError(`could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`, "tls", peer.role);
+    return new TransportError(
+      `could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`,
+      "tls",
+      peer.role,
+      void 0,
+      {
+        plain: `could not agree on TLS with ${whose}`,
+        code
+      }
+    );
   }
   const detail = code !== "" && !err.message.includes(code) ? `${code} (${reason})` : reason;
-  return new TransportError(`could not talk to ${whose}: ${detail}.`, "connection", peer.role);
+  return new TransportError(`could not talk to ${whose}: ${detail}.`, "connection", peer.role, void 0, {
+    plain: code === "" ? `could not talk to ${whose}` : `could not talk to ${whose} (${code})`,
+    ...code === "" ? {} : { code }
+  });
 }
 function certificateHint(code, message) {
   if (/too weak|too small/i.test(message)) return WEAK_CERTIFICATE_HINT;
@@ -1055,10 +1076,19 @@ function certificateHint(code, message) {
 var systemClock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: () => Math.random()
+  random: () => Math.random(),
+  after: (ms, run2) => {
+    const timer = setTimeout(run2, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
 };
 var BACKOFF_BASE_MS = 1e3;
 var BACKOFF_CAP_MS = 2e4;
+var RATE_LIMIT_JITTER_BASE_MS = 3e3;
+var RATE_LIMIT_JITTER_CAP_MS = 6e3;
+var RATE_LIMIT_FLOOR_MS = 1e3;
+var SLOW_ANSWER_MS = 1e4;
 var RETRYABLE_STATUSES = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
 function worthRetrying(outcome) {
   if (outcome.kind === "answer") return RETRYABLE_STATUSES.has(outcome.status);
@@ -1079,6 +1109,13 @@ function retryDelayMs(attempt, retryAfterMs, random) {
   if (retryAfterMs === void 0) return Math.floor(random() * ceiling);
   return retryAfterMs + Math.floor(random() * Math.min(ceiling, BACKOFF_BASE_MS));
 }
+function rateLimitDelayMs(refusals, retryAfterMs, random) {
+  const spread = Math.min(RATE_LIMIT_JITTER_CAP_MS, RATE_LIMIT_JITTER_BASE_MS * 2 ** (refusals - 1));
+  return (retryAfterMs ?? RATE_LIMIT_FLOOR_MS) + Math.floor(random() * spread);
+}
+function isRateLimit(status, retryAfterMs) {
+  return status === 429 || status === 503 && retryAfterMs !== void 0;
+}
 function parseRetryAfter(value, nowMs) {
   if (value === void 0) return void 0;
   const text = value.trim();
@@ -1087,30 +1124,45 @@ function parseRetryAfter(value, nowMs) {
   const date = Date.parse(text);
   return Number.isNaN(date) ? void 0 : Math.max(0, date - nowMs);
 }
-async function withRetries(where, attempt, limits, clock, debug2) {
+var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
+async function withRetries(where, attempt, limits, clock, log) {
+  let failures = 0;
+  let rateLimits = 0;
   for (let count = 1; ; count++) {
     let outcome;
     let problem;
+    let plainProblem;
     let retryAfterMs;
+    const started = clock.now();
+    const cancelSlowNotice = clock.after(
+      SLOW_ANSWER_MS,
+      () => log.progress(`Still waiting for an answer from ${where} after ${SLOW_ANSWER_MS / 1e3} s (attempt ${count}).`)
+    );
     try {
-      const answered = await attempt(Math.min(MAX_ATTEMPT_MS, limits.deadline - clock.now()));
+      const timeoutMs = Math.min(MAX_ATTEMPT_MS, limits.deadline - started);
+      const answered = await attempt(timeoutMs).finally(cancelSlowNotice);
       outcome = { kind: "answer", status: answered.status };
       if (!worthRetrying(outcome)) return answered.value;
       problem = answered.problem;
+      plainProblem = answered.plainProblem;
       retryAfterMs = parseRetryAfter(answered.retryAfter, clock.now());
     } catch (error2) {
       if (!(error2 instanceof TransportError)) throw error2;
       outcome = { kind: "failure", error: error2 };
       if (!worthRetrying(outcome)) throw new ActionError(`Could not get a Run:ai token from ${where}: ${error2.message}`);
       problem = error2.message;
+      plainProblem = error2.plain;
     }
+    const pacedByServer = outcome.kind === "answer" && isRateLimit(outcome.status, retryAfterMs);
+    if (pacedByServer) rateLimits++;
+    else failures++;
     const spentSeconds = Math.round((limits.timeoutMs - (limits.deadline - clock.now())) / 1e3);
     const givingUp = sentence(
       `Could not get a Run:ai token from ${where} after ${count} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`
     );
-    const { cause, fix } = diagnosis(outcome);
-    if (count >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`);
-    const delay = retryDelayMs(count, retryAfterMs, () => clock.random());
+    const { cause, fix } = diagnosis(outcome, pacedByServer);
+    if (!pacedByServer && failures >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`);
+    const delay = pacedByServer ? rateLimitDelayMs(rateLimits, retryAfterMs, () => clock.random()) : retryDelayMs(failures, retryAfterMs, () => clock.random());
     if (clock.now() + delay >= limits.deadline) {
       const timeout = `\`timeout-seconds\` (${limits.timeoutMs / 1e3})`;
       if (retryAfterMs !== void 0 && clock.now() + retryAfterMs >= limits.deadline) {
@@ -1120,13 +1172,25 @@ async function withRetries(where, attempt, limits, clock, debug2) {
       }
       throw new ActionError(`${givingUp} ${timeout} leaves no time for another attempt. ${cause}; ${fix}, or raise \`timeout-seconds\`.`);
     }
-    debug2(`${sentence(`Attempt ${count} of ${limits.maxAttempts} at ${where} failed with ${problem}`)} Retrying in ${delay} ms.`);
+    const which = pacedByServer ? `Attempt ${count}` : `Attempt ${count} of ${limits.maxAttempts}`;
+    const then = pacedByServer ? `waiting ${seconds(delay)} as the control plane asks (rate limits are waited out until \`timeout-seconds\`, ${seconds(limits.deadline - clock.now())} left)` : `trying again in ${seconds(delay)}`;
+    log.progress(`${sentence(`${which} at ${where} failed with ${plainProblem}`)} ${capitalised(then)}.`);
+    if (problem !== plainProblem) log.debug(sentence(`Attempt ${count} at ${where}: ${problem}`));
     await clock.sleep(delay);
   }
 }
-function diagnosis(outcome) {
+function capitalised(text) {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+function diagnosis(outcome, pacedByServer) {
   if (outcome.kind === "answer") {
-    return outcome.status === 429 ? { cause: "The control plane kept limiting requests (HTTP 429)", fix: "try again later" } : { cause: "The control plane may be down or overloaded", fix: "try again later" };
+    if (pacedByServer) {
+      return {
+        cause: `The control plane kept limiting requests (HTTP ${outcome.status})`,
+        fix: "try again later; a large matrix of jobs against one control plane needs a longer `timeout-seconds`"
+      };
+    }
+    return { cause: "The control plane may be down or overloaded", fix: "try again later" };
   }
   if (outcome.error.peer === "proxy") {
     return {
@@ -1136,6 +1200,12 @@ function diagnosis(outcome) {
   }
   if (outcome.error.kind === "timeout") {
     return { cause: "No answer came in time", fix: "check that `url` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY)" };
+  }
+  if (outcome.error.code === "ECONNREFUSED") {
+    return {
+      cause: "Nothing accepted the connection at that address",
+      fix: "check the host and port in `url` (nothing listens there, or a firewall refuses it)"
+    };
   }
   return {
     cause: "The connection to the control plane kept failing",
@@ -1363,11 +1433,12 @@ async function requestFromGeneration(endpoint, request3, settings, deps, deadlin
       });
       const value = interpretAnswer(answer);
       if (value.kind === "token") [value.grant.accessToken, ...value.grant.otherTokens].forEach(deps.mask);
-      return { value, status: answer.status, problem: value.kind === "token" ? "" : value.detail, retryAfter: answer.retryAfter };
+      const problem = value.kind === "token" ? { problem: "", plainProblem: "" } : { problem: value.detail, plainProblem: value.plain };
+      return { value, status: answer.status, ...problem, retryAfter: answer.retryAfter };
     },
     { maxAttempts: settings.maxAttempts, timeoutMs: settings.timeoutMs, deadline },
     deps.clock,
-    deps.debug
+    { progress: deps.info, debug: deps.debug }
   );
   if (verdict.kind === "token") return { ...verdict.grant, generation: request3.generation };
   if (verdict.kind === "redirect") throw new ActionError(describeRedirect(endpoint, verdict));
@@ -1479,9 +1550,10 @@ async function openSession(target, trust) {
   if (!isHttps) return { agent: new http2.Agent(agentOptions) };
   const [tlsModule, httpsModule] = await Promise.all([import("node:tls"), import("node:https")]);
   const secureContext = trust.extraCa === void 0 ? void 0 : await trustedContext(trust.extraCa);
+  const identityCheck = identityChecks(tlsModule.checkServerIdentity);
   const session = {
-    agent: new httpsModule.Agent(agentOptions),
-    checkServerIdentity: tlsModule.checkServerIdentity,
+    agent: new httpsModule.Agent({ ...agentOptions, checkServerIdentity: identityCheck(bareHost(target)) }),
+    identityCheck,
     ...secureContext === void 0 ? {} : { secureContext }
   };
   const proxy = proxyFor(target);
@@ -1498,17 +1570,27 @@ async function openSession(target, trust) {
   }
   return session;
 }
+function identityChecks(check) {
+  const checks = /* @__PURE__ */ new Map();
+  return (host) => {
+    let forHost = checks.get(host);
+    if (forHost === void 0) {
+      forHost = (_name, cert) => check(host, cert);
+      checks.set(host, forHost);
+    }
+    return forHost;
+  };
+}
 function tunnelEndpoint(target) {
   return { host: bareHost(target), port: Number(target.port || 443) };
 }
 function tlsOptions(host, session, trust) {
-  const check = session.checkServerIdentity;
   return {
     rejectUnauthorized: !trust.insecureSkipTlsVerify,
     ...session.secureContext === void 0 ? {} : { secureContext: session.secureContext },
     // SNI takes names only, not addresses; '' stops Node from deriving one from the Host header.
     servername: isIP(host) === 0 ? host : "",
-    ...check === void 0 ? {} : { checkServerIdentity: (_name, cert) => check(host, cert) }
+    ...session.identityCheck === void 0 ? {} : { checkServerIdentity: session.identityCheck(host) }
   };
 }
 async function post(request3, target, session, trust) {

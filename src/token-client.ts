@@ -94,11 +94,12 @@ async function requestFromGeneration(
       const value = interpretAnswer(answer)
       // Masked the moment it is read, before anything else can print it.
       if (value.kind === 'token') [value.grant.accessToken, ...value.grant.otherTokens].forEach(deps.mask)
-      return { value, status: answer.status, problem: value.kind === 'token' ? '' : value.detail, retryAfter: answer.retryAfter }
+      const problem = value.kind === 'token' ? { problem: '', plainProblem: '' } : { problem: value.detail, plainProblem: value.plain }
+      return { value, status: answer.status, ...problem, retryAfter: answer.retryAfter }
     },
     { maxAttempts: settings.maxAttempts, timeoutMs: settings.timeoutMs, deadline },
     deps.clock,
-    deps.debug
+    { progress: deps.info, debug: deps.debug }
   )
   if (verdict.kind === 'token') return { ...verdict.grant, generation: request.generation }
   if (verdict.kind === 'redirect') throw new ActionError(describeRedirect(endpoint, verdict))

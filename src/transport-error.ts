@@ -25,16 +25,26 @@ export type Peer = { role: 'control plane' | 'proxy'; label: string }
 /** A request that got no usable HTTP answer. Whether trying again may help is retry.ts's call. */
 export class TransportError extends Error {
   override name = 'TransportError'
+  /** The same in the action's own words only (no text of Node's), for plain log lines. */
+  readonly plain: string
+  /** Node's error code (ECONNREFUSED…), where there is one. */
+  readonly code: string | undefined
   constructor(
     message: string,
     readonly kind: FailureKind,
     readonly peer: Peer['role'],
     /** The proxy's HTTP status, for `proxy-refused`. */
-    readonly status?: number
+    readonly status?: number,
+    extra: { plain?: string; code?: string } = {}
   ) {
     super(message)
+    this.plain = extra.plain ?? message
+    this.code = extra.code
   }
 }
+
+// Node's error codes are its own words; anything else in `code` is not printed.
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/
 
 // Node's names for OpenSSL's verification failures (X509_V_ERR_*), and its own for a host name the
 // certificate does not cover. OpenSSL's security-level refusals (a key or a digest too weak) have
@@ -74,14 +84,16 @@ const WEAK_CERTIFICATE_HINT =
 export function classifyRequestError(error: unknown, peer: Peer): TransportError {
   if (error instanceof TransportError) return error
   const err = error as NodeJS.ErrnoException
-  const code = err.code ?? ''
+  const code = typeof err.code === 'string' && ERROR_CODE.test(err.code) ? err.code : ''
   const reason = untrusted(err.message)
   const whose = peer.role === 'proxy' ? `the proxy ${peer.label} (from HTTPS_PROXY)` : peer.label
   if (CERTIFICATE_CODES.has(code)) {
     return new TransportError(
       `the TLS certificate of ${whose} was refused: ${reason} (${code}). ${certificateHint(code, err.message)}`,
       'certificate',
-      peer.role
+      peer.role,
+      undefined,
+      { plain: `the TLS certificate of ${whose} was refused (${code})`, code }
     )
   }
   if (DNS_CODES.has(code)) {
@@ -89,10 +101,22 @@ export function classifyRequestError(error: unknown, peer: Peer): TransportError
     return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, 'dns', peer.role)
   }
   if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
-    return new TransportError(`could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`, 'tls', peer.role)
+    return new TransportError(
+      `could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`,
+      'tls',
+      peer.role,
+      undefined,
+      {
+        plain: `could not agree on TLS with ${whose}`,
+        code
+      }
+    )
   }
   const detail = code !== '' && !err.message.includes(code) ? `${code} (${reason})` : reason
-  return new TransportError(`could not talk to ${whose}: ${detail}.`, 'connection', peer.role)
+  return new TransportError(`could not talk to ${whose}: ${detail}.`, 'connection', peer.role, undefined, {
+    plain: code === '' ? `could not talk to ${whose}` : `could not talk to ${whose} (${code})`,
+    ...(code === '' ? {} : { code })
+  })
 }
 
 function certificateHint(code: string, message: string): string {

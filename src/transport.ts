@@ -44,8 +44,8 @@ export interface TlsTrust {
 interface Session {
   agent: http.Agent
   secureContext?: tls.SecureContext
-  /** node:tls's check of a certificate against a host name or address (https sessions). */
-  checkServerIdentity?: typeof tls.checkServerIdentity
+  /** The certificate check for each host of the run (https sessions), made once per host. */
+  identityCheck?: (host: string) => NonNullable<tls.ConnectionOptions['checkServerIdentity']>
   /** The abort signal of the request under way, for a tunnel opened on its behalf. */
   signal?: AbortSignal
 }
@@ -86,9 +86,12 @@ async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
   // Loaded only for https: a plain-http run (loopback: tests, the demo) never uses TLS.
   const [tlsModule, httpsModule] = await Promise.all([import('node:tls'), import('node:https')])
   const secureContext = trust.extraCa === undefined ? undefined : await trustedContext(trust.extraCa)
+  const identityCheck = identityChecks(tlsModule.checkServerIdentity)
+  // The agent holds the control plane's check too: Node 24 keeps no connection alive whose
+  // request brought a check of its own that its agent does not have.
   const session: Session = {
-    agent: new httpsModule.Agent(agentOptions),
-    checkServerIdentity: tlsModule.checkServerIdentity,
+    agent: new httpsModule.Agent({ ...agentOptions, checkServerIdentity: identityCheck(bareHost(target)) }),
+    identityCheck,
     ...(secureContext === undefined ? {} : { secureContext })
   }
   const proxy = proxyFor(target)
@@ -112,6 +115,19 @@ async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
   return session
 }
 
+/** One check per host, each against that host whatever name Node passes. */
+function identityChecks(check: typeof tls.checkServerIdentity): NonNullable<Session['identityCheck']> {
+  const checks = new Map<string, NonNullable<tls.ConnectionOptions['checkServerIdentity']>>()
+  return (host) => {
+    let forHost = checks.get(host)
+    if (forHost === undefined) {
+      forHost = (_name, cert) => check(host, cert)
+      checks.set(host, forHost)
+    }
+    return forHost
+  }
+}
+
 function tunnelEndpoint(target: URL): { host: string; port: number } {
   return { host: bareHost(target), port: Number(target.port || 443) }
 }
@@ -122,14 +138,13 @@ function tunnelEndpoint(target: URL): { host: string; port: number } {
  * SNI name, which https.request derives from the Host header when none is given: for an
  * https:// proxy given by address that is the CONNECT target, the control plane's name.
  */
-function tlsOptions(host: string, session: Pick<Session, 'secureContext' | 'checkServerIdentity'>, trust: TlsTrust): tls.ConnectionOptions {
-  const check = session.checkServerIdentity
+function tlsOptions(host: string, session: Pick<Session, 'secureContext' | 'identityCheck'>, trust: TlsTrust): tls.ConnectionOptions {
   return {
     rejectUnauthorized: !trust.insecureSkipTlsVerify,
     ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
     // SNI takes names only, not addresses; '' stops Node from deriving one from the Host header.
     servername: isIP(host) === 0 ? host : '',
-    ...(check === undefined ? {} : { checkServerIdentity: (_name: string, cert: tls.PeerCertificate) => check(host, cert) })
+    ...(session.identityCheck === undefined ? {} : { checkServerIdentity: session.identityCheck(host) })
   }
 }
 

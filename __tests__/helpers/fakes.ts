@@ -4,18 +4,35 @@ import type { HttpAnswer, PostRequest, Sender } from '../../src/transport.js'
 export const SECRET = 'fake-secret-Zx9!q'
 export const CLIENT_ID = 'fake-client-id'
 
-/** A clock whose sleeps return at once and only move time forward: retry tests never really wait. */
-export function fakeClock(start = 1_800_000_000_000, random = 0.5): Clock & { sleeps: number[] } {
+/**
+ * A clock whose sleeps return at once and only move time forward: retry tests never really wait.
+ * `advance` moves time as a slow answer would, and runs the timers that came due.
+ */
+export function fakeClock(start = 1_800_000_000_000, random = 0.5): Clock & { sleeps: number[]; advance: (ms: number) => void } {
   let now = start
   const sleeps: number[] = []
+  const timers = new Set<{ at: number; run: () => void }>()
+  const advance = (ms: number): void => {
+    now += ms
+    for (const timer of [...timers].filter((t) => t.at <= now)) {
+      timers.delete(timer)
+      timer.run()
+    }
+  }
   return {
     sleeps,
+    advance,
     now: () => now,
     sleep: async (ms) => {
       sleeps.push(ms)
-      now += ms
+      advance(ms)
     },
-    random: () => random
+    random: () => random,
+    after: (ms, run) => {
+      const timer = { at: now + ms, run }
+      timers.add(timer)
+      return () => void timers.delete(timer)
+    }
   }
 }
 
