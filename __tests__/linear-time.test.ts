@@ -36,7 +36,22 @@ async function failureMessage(answerBody: string, retryAfter: string): Promise<s
   return error instanceof Error ? error.message : String(error)
 }
 
-const shapes = Object.entries(pathologicalShapes())
+// The shapes the issue names, and those that broke code here before; the benchmark runs them all.
+const TESTED = [
+  'dots, then a letter',
+  'spaces, then a letter',
+  '# runs',
+  ': runs',
+  '* runs',
+  'marker characters',
+  'line separators',
+  'digits, then a letter',
+  'JSON nested deep',
+  'slashes, then a letter',
+  'PEM headers without an end',
+  'control characters'
+]
+const shapes = Object.entries(pathologicalShapes()).filter(([name]) => TESTED.includes(name))
 
 describe('linear in everything untrusted: 1 MiB of each shape', () => {
   it.each(shapes)('%s: answer parsing, the retry message and the log boundary', async (_, text) => {

@@ -1220,14 +1220,14 @@ var PEM_BEGIN = "-----BEGIN CERTIFICATE-----";
 var PEM_END = "-----END CERTIFICATE-----";
 function pemCertificates(text) {
   const blocks = [];
-  for (let from = 0; ; ) {
-    const begin = text.indexOf(PEM_BEGIN, from);
-    if (begin === -1) return blocks;
-    const end = text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
-    if (end === -1) return blocks;
+  let begin = text.indexOf(PEM_BEGIN);
+  let end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
+  while (end !== -1) {
     blocks.push(text.slice(begin, end + PEM_END.length));
-    from = end + PEM_END.length;
+    begin = text.indexOf(PEM_BEGIN, end + PEM_END.length);
+    end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
   }
+  return blocks;
 }
 var readUtf8 = (path) => readFileSync(path, "utf8");
 async function trustedContext(givenCa, env = process.env, tlsModule, readFile = readUtf8) {
@@ -1590,7 +1590,7 @@ function tlsOptions(host, session, trust) {
     ...session.secureContext === void 0 ? {} : { secureContext: session.secureContext },
     // SNI takes names only, not addresses; '' stops Node from deriving one from the Host header.
     servername: isIP(host) === 0 ? host : "",
-    ...session.identityCheck === void 0 ? {} : { checkServerIdentity: session.identityCheck(host) }
+    checkServerIdentity: session.identityCheck(host)
   };
 }
 async function post(request3, target, session, trust) {
@@ -1617,7 +1617,7 @@ async function post(request3, target, session, trust) {
       Accept: "application/json",
       "User-Agent": request3.userAgent
     },
-    ...isHttps ? tlsOptions(bareHost(target), session, trust) : {}
+    ...session.identityCheck === void 0 ? {} : tlsOptions(bareHost(target), { ...session, identityCheck: session.identityCheck }, trust)
   };
   const send = isHttps ? (await import("node:https")).request : http2.request;
   return exchange(send, options, request3.body, peer, controller).catch((error2) => {

@@ -14,14 +14,14 @@ const PEM_END = '-----END CERTIFICATE-----'
  */
 export function pemCertificates(text: string): string[] {
   const blocks: string[] = []
-  for (let from = 0; ;) {
-    const begin = text.indexOf(PEM_BEGIN, from)
-    if (begin === -1) return blocks
-    const end = text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1)
-    if (end === -1) return blocks
+  let begin = text.indexOf(PEM_BEGIN)
+  let end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1)
+  while (end !== -1) {
     blocks.push(text.slice(begin, end + PEM_END.length))
-    from = end + PEM_END.length
+    begin = text.indexOf(PEM_BEGIN, end + PEM_END.length)
+    end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1)
   }
+  return blocks
 }
 
 export type ReadTextFile = (path: string) => string

@@ -50,6 +50,9 @@ interface Session {
   signal?: AbortSignal
 }
 
+/** A session to an https:// control plane: it always checks certificates. */
+type HttpsSession = Session & Required<Pick<Session, 'identityCheck'>>
+
 // A server that closed an idle kept-alive connection shows up as one of these on the next request.
 const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
 
@@ -89,7 +92,7 @@ async function openSession(target: URL, trust: TlsTrust): Promise<Session> {
   const identityCheck = identityChecks(tlsModule.checkServerIdentity)
   // The agent holds the control plane's check too: Node 24 keeps no connection alive whose
   // request brought a check of its own that its agent does not have.
-  const session: Session = {
+  const session: HttpsSession = {
     agent: new httpsModule.Agent({ ...agentOptions, checkServerIdentity: identityCheck(bareHost(target)) }),
     identityCheck,
     ...(secureContext === undefined ? {} : { secureContext })
@@ -138,13 +141,13 @@ function tunnelEndpoint(target: URL): { host: string; port: number } {
  * SNI name, which https.request derives from the Host header when none is given: for an
  * https:// proxy given by address that is the CONNECT target, the control plane's name.
  */
-function tlsOptions(host: string, session: Pick<Session, 'secureContext' | 'identityCheck'>, trust: TlsTrust): tls.ConnectionOptions {
+function tlsOptions(host: string, session: Pick<HttpsSession, 'secureContext' | 'identityCheck'>, trust: TlsTrust): tls.ConnectionOptions {
   return {
     rejectUnauthorized: !trust.insecureSkipTlsVerify,
     ...(session.secureContext === undefined ? {} : { secureContext: session.secureContext }),
     // SNI takes names only, not addresses; '' stops Node from deriving one from the Host header.
     servername: isIP(host) === 0 ? host : '',
-    ...(session.identityCheck === undefined ? {} : { checkServerIdentity: session.identityCheck(host) })
+    checkServerIdentity: session.identityCheck(host)
   }
 }
 
@@ -172,7 +175,9 @@ async function post(request: PostRequest, target: URL, session: Session, trust: 
       Accept: 'application/json',
       'User-Agent': request.userAgent
     },
-    ...(isHttps ? tlsOptions(bareHost(target), session, trust) : {})
+    ...(session.identityCheck === undefined
+      ? {}
+      : tlsOptions(bareHost(target), { ...session, identityCheck: session.identityCheck }, trust))
   }
   const send = isHttps ? (await import('node:https')).request : http.request
   return exchange(send, options, request.body, peer, controller)

@@ -62,7 +62,7 @@ describe('server text never in a plain line, so never an annotation', () => {
 
   it('503s that quote compiler output, then a token: the retries say nothing of it at the normal level', async () => {
     const token = jwt()
-    const busy = json(503, { message: TSC_SHAPED }, { 'Retry-After': '0' })
+    const busy = json(503, { message: TSC_SHAPED })
     const server = await hostile([busy, busy, json(200, { access_token: token })])
     const run = await runAction({ url: server.url, ...credentials, 'api-version': 'v2' })
     expect(run.exitCode).toBe(0)
