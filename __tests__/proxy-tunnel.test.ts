@@ -70,6 +70,17 @@ describe('openTunnel', () => {
     )
   })
 
+  it('on 407 with credentials in HTTPS_PROXY, says the proxy refused them', async () => {
+    const strict = createServer()
+    strict.on('connect', (_req, socket: Socket) => socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n'))
+    const listening = await listenOnLoopback(strict)
+    const result = await failure(openTunnel(proxyOf(`http://127.0.0.1:${listening.port}`, 'user', 'fake-proxy-pw'), target, {}, undefined))
+    await listening.close()
+    expect(result.message).toBe(
+      `the proxy 127.0.0.1:${listening.port} (from HTTPS_PROXY) refused to open a tunnel to runai.internal.test:443 (HTTP 407). The proxy refused the user name and password in HTTPS_PROXY: check them (special characters must be percent-encoded there, such as %40 for @).`
+    )
+  })
+
   it.each([
     ['http://127.0.0.1', '127.0.0.1:80'],
     ['https://127.0.0.1', '127.0.0.1:443']

@@ -46,6 +46,13 @@ describe('parseCaInput', () => {
     )
   })
 
+  it('says so when the PEM text has its line breaks written as \\n', () => {
+    const escaped = ca.caCert.trim().split('\n').join('\\n')
+    expect(() => parseCaInput(escaped)).toThrow(
+      'Input `ca-certificate`: certificate 1 of 1 in the PEM text given is not a valid X.509 certificate. It holds the two characters \\n where line breaks belong (a certificate stored with escaped newlines): store the PEM text as it is, with real line breaks, for example in a secret.'
+    )
+  })
+
   it('refuses a private key pasted by mistake, without echoing it', () => {
     let message = ''
     try {

@@ -182,9 +182,35 @@ describe('requestToken: auto negotiation', () => {
     expect(h.send.requests).toHaveLength(1)
   })
 
-  it('a pinned v1 refused with 400 points at v1-app-token for old control planes', async () => {
+  it('a pinned v1 refused with 400 leads with v1-app-token for old control planes', async () => {
     const h = harness([v1BadGrant], { apiVersion: 'v1' })
-    await expect(h.result).rejects.toThrow('Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.')
+    await expect(h.result).rejects.toThrow(
+      /^Use `api-version: v1-app-token` \(or `auto`\) if this control plane is 2\.18 or 2\.19: they accept only that; v1 client credentials came in 2\.20 \(api-version v1: POST .+ answered HTTP 400: Bad request - grantType client_credentials is not supported\)\. Otherwise check `client-id` and `client-secret`\.$/
+    )
+  })
+
+  it('a pinned v1-app-token refused with 400 leads with v3.0 having removed the app token', async () => {
+    const h = harness([jsonAnswer(400, { code: 400, message: 'Bad request - grantType app_token is not supported' })], {
+      apiVersion: 'v1-app-token'
+    })
+    await expect(h.result).rejects.toThrow(/^Use `api-version: auto` \(or `v2`\) if this control plane is v3\.0: it removed the app token/)
+  })
+
+  it('a pinned v1 refused with 401 still leads with the credentials', async () => {
+    const h = harness([jsonAnswer(401, { code: 401, message: 'Unauthorized' })], { apiVersion: 'v1' })
+    await expect(h.result).rejects.toThrow(
+      /^Run:ai refused the request for a token .+ Control planes 2\.18 and 2\.19 accept only `api-version: v1-app-token`\.$/
+    )
+  })
+
+  it.each([
+    ['404 from every generation', [notFound, notFound]],
+    ['a web page from one, 404 from the other', [textAnswer(200, '<html></html>', 'text/html'), notFound]]
+  ])('a path in url with %s leads with removing the path', async (_, replies) => {
+    const h = harness(replies, { baseUrl: 'https://runai.example.com/api/v1' })
+    await expect(h.result).rejects.toThrow(
+      /^Remove the path \/api\/v1 from `url`: no token endpoint answered below it \(api-version v2: POST https:\/\/runai\.example\.com\/api\/v1\/api\/v2\/token answered HTTP (404|200)/
+    )
   })
 })
 

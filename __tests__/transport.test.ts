@@ -106,7 +106,7 @@ describe('classifyRequestError', () => {
       expect(classified(code, 'unable to verify the first certificate')).toEqual({
         kind: 'certificate',
         peer: 'control plane',
-        message: `the TLS certificate of runai.example.com was refused: unable to verify the first certificate (${code}). If it comes from a private CA, pass that CA in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.`
+        message: `the TLS certificate of runai.example.com was refused: unable to verify the first certificate (${code}). If it comes from a private CA, pass that CA in \`ca-certificate\` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it; if the runner's system store trusts it, set \`NODE_OPTIONS: --use-system-ca\` in the step's \`env:\` (Node 24 reads that store then).`
       })
     }
   )
@@ -141,10 +141,23 @@ describe('classifyRequestError', () => {
   })
 
   it('TLS that cannot be agreed on is its own kind', () => {
-    expect(classified('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')).toEqual({
+    expect(classified('ERR_SSL_NO_SHARED_CIPHER', 'no shared cipher')).toEqual({
       kind: 'tls',
       peer: 'control plane',
-      message: 'could not agree on TLS with runai.example.com: wrong version number. Check that it speaks https on that port.'
+      message: 'could not agree on TLS with runai.example.com: no shared cipher. Check that it speaks https on that port.'
+    })
+  })
+
+  it.each([
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'C0B7E4F7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'],
+    ['EPROTO', 'write EPROTO 40A8:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'],
+    ['ERR_SSL_PACKET_LENGTH_TOO_LONG', 'packet length too long']
+  ])('TLS spoken to a plain-http port (%s) says so, without OpenSSL internals', (code, message) => {
+    expect(classified(code, message)).toEqual({
+      kind: 'tls',
+      peer: 'control plane',
+      message:
+        'runai.example.com answered in plain http, not TLS: that port does not speak https. Use the https port of the control plane in `url` (plain http:// is allowed only for loopback).'
     })
   })
 

@@ -569,7 +569,7 @@ function isLoopbackHost(hostname) {
   return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 function normalizeBaseUrl(raw) {
-  const text = raw.trim();
+  const text = withoutFragment(raw.trim());
   if (text === "") {
     throw new InputError("Input `url` is required: set it to the Run:ai control-plane address, for example https://mycompany.run.ai.");
   }
@@ -595,11 +595,15 @@ function normalizeBaseUrl(raw) {
       `Input \`url\` uses plain http:// for ${url.hostname}, which would send the client secret unencrypted. Use https:// (plain http is allowed only for loopback hosts, for local testing).`
     );
   }
-  if (url.search !== "" || url.hash !== "" || /[?#]/.test(text)) {
-    throw new InputError("Input `url` must not contain a query (?\u2026) or a fragment (#\u2026): give the address of the Run:ai UI only.");
+  if (url.search !== "" || text.includes("?")) {
+    throw new InputError("Input `url` must not contain a query (?\u2026): give the address of the Run:ai UI only.");
   }
   const path = withoutTrailingSlashes(withoutTrailingSlashes(url.pathname).replace(TOKEN_PATH_SUFFIX, ""));
   return `${url.protocol}//${url.host}${path}`;
+}
+function withoutFragment(text) {
+  const hash = text.indexOf("#");
+  return hash === -1 ? text : text.slice(0, hash);
 }
 function withoutTrailingSlashes(path) {
   let end = path.length;
@@ -1024,7 +1028,7 @@ var CERTIFICATE_CODES = /* @__PURE__ */ new Set([
   "UNSPECIFIED"
 ]);
 var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "ENODATA", "ENONAME"]);
-var PRIVATE_CA_HINT = "If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.";
+var PRIVATE_CA_HINT = "If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it; if the runner's system store trusts it, set `NODE_OPTIONS: --use-system-ca` in the step's `env:` (Node 24 reads that store then).";
 var WEAK_CERTIFICATE_HINT = "Node 24, which runs this action, refuses RSA keys under 2048 bits and SHA-1 signatures: the certificate has to be reissued with an RSA key of 2048 bits or more (or ECDSA) and a SHA-256 signature.";
 function classifyRequestError(error2, peer) {
   if (error2 instanceof TransportError) return error2;
@@ -1044,6 +1048,15 @@ function classifyRequestError(error2, peer) {
   if (DNS_CODES.has(code)) {
     const fix = peer.role === "proxy" ? "check HTTPS_PROXY" : "check `url`, and behind a proxy set HTTPS_PROXY";
     return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, "dns", peer.role);
+  }
+  if ((code === "EPROTO" || code.startsWith("ERR_SSL_")) && /wrong version number|packet length too long|http request/i.test(err.message)) {
+    return new TransportError(
+      `${whose} answered in plain http, not TLS: that port does not speak https. Use the https port of the control plane in \`url\` (plain http:// is allowed only for loopback).`,
+      "tls",
+      peer.role,
+      void 0,
+      { code }
+    );
   }
   if (code === "EPROTO" || code.startsWith("ERR_SSL_")) {
     return new TransportError(
@@ -1257,6 +1270,8 @@ function parseCaInput(caInput, readFile = readUtf8) {
     }
     source = `the file "${caInput.slice(0, 200)}"`;
   }
+  const escapedNewlines = pem.includes("\\n") && !/-----BEGIN CERTIFICATE-----\r?\n/.test(pem);
+  const escapeHint = escapedNewlines ? " It holds the two characters \\n where line breaks belong (a certificate stored with escaped newlines): store the PEM text as it is, with real line breaks, for example in a secret." : "";
   const blocks = pemCertificates(pem);
   if (blocks.length === 0) {
     throw new InputError(
@@ -1268,7 +1283,7 @@ function parseCaInput(caInput, readFile = readUtf8) {
       new X509Certificate(block);
     } catch {
       throw new InputError(
-        `Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.`
+        `Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.${escapeHint}`
       );
     }
   });
@@ -1459,7 +1474,18 @@ function describeRefusals(refusals, settings) {
     return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(" and ")} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`;
   }
   const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join("; ");
+  const path = new URL(settings.baseUrl).pathname;
+  if (path !== "/" && path !== "" && refusals.every((r) => r.verdict.status === 404 || r.verdict.kind === "web-page")) {
+    return `Remove the path ${path} from \`url\`: no token endpoint answered below it (${list}). Set \`url\` to the control plane's address alone, such as https://mycompany.run.ai; the action adds /api/v2/token or /api/v1/token itself.`;
+  }
   if (lastRefusal !== void 0 && judgedCredentials(lastRefusal.generation, lastRefusal.verdict)) {
+    const grantRefused = lastRefusal.verdict.status === 400 || lastRefusal.verdict.status === 422;
+    if (grantRefused && settings.apiVersion === "v1") {
+      return `Use \`api-version: v1-app-token\` (or \`auto\`) if this control plane is 2.18 or 2.19: they accept only that; v1 client credentials came in 2.20 (${list}). Otherwise check \`client-id\` and \`client-secret\`.`;
+    }
+    if (grantRefused && settings.apiVersion === "v1-app-token") {
+      return `Use \`api-version: auto\` (or \`v2\`) if this control plane is v3.0: it removed the app token that \`v1-app-token\` asks for (${list}). Otherwise check \`client-id\` and \`client-secret\`.`;
+    }
     const oldServerHint = settings.apiVersion === "v1" ? " Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`." : "";
     return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`;
   }
@@ -1507,7 +1533,11 @@ async function openTunnel({ url: proxy, username, password }, target, proxyTls, 
       }
       socket.destroy();
       const status = Number(response.statusCode);
-      const hint = status === 407 ? " The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port." : "";
+      const hasCredentials = username !== "" || password !== "";
+      let hint = "";
+      if (status === 407) {
+        hint = hasCredentials ? " The proxy refused the user name and password in HTTPS_PROXY: check them (special characters must be percent-encoded there, such as %40 for @)." : " The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port.";
+      }
       reject(
         new TransportError(
           `the proxy ${peer.label} (from HTTPS_PROXY) refused to open a tunnel to ${authority} (HTTP ${status}).${hint}`,
@@ -1719,6 +1749,8 @@ async function run(deps = defaultDeps) {
     }
     const extraCa = config.caCertificate === "" ? void 0 : parseCaInput(config.caCertificate);
     sender = deps.createSender({ insecureSkipTlsVerify: config.insecureSkipTlsVerify, ...extraCa === void 0 ? {} : { extraCa } });
+    if (read(Input.url).includes("#"))
+      log.debug(`The fragment (#\u2026) of \`url\` was dropped: it never reaches a server; using ${config.baseUrl}.`);
     log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
     log.hold();
     const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(

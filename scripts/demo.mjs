@@ -2,13 +2,46 @@
 // against the stand-in Run:ai server on loopback, and prints what a workflow would get, with
 // masked values shown as *** as the runner shows them. Needs no `npm ci`: plain Node only.
 import { parseArgs } from 'node:util'
-import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
+import { DEFAULT_CLIENT, GENERATIONS, generationOf, startStandIn } from '../test-server/runai-stand-in.mjs'
 import { maskLikeRunner, runLikeRunner } from '../test-server/runner.mjs'
 
-const { values } = parseArgs({
-  options: { generation: { type: 'string', default: 'latest' }, 'api-version': { type: 'string', default: 'auto' } }
-})
-const standIn = await startStandIn({ generation: values.generation })
+const USAGE = `Usage: npm run demo -- [--generation VERSION] [--api-version CHOICE]
+
+Runs dist/index.js as a GitHub runner would, against the stand-in Run:ai control plane on loopback.
+  --generation VERSION   the control plane to stand in for: 2.18 to 2.24, 3.0 or latest (default latest)
+  --api-version CHOICE   the action's api-version input: auto, v2, v1 or v1-app-token (default auto)
+  --help                 this text`
+
+/** @returns {{generation: string, 'api-version': string, help: boolean}} */
+function options() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        generation: { type: 'string', default: 'latest' },
+        'api-version': { type: 'string', default: 'auto' },
+        help: { type: 'boolean', default: false }
+      }
+    })
+    return /** @type {{generation: string, 'api-version': string, help: boolean}} */ (values)
+  } catch (error) {
+    console.error(`${/** @type {Error} */ (error).message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+}
+
+const values = options()
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+const generation = generationOf(values.generation)
+if (generation === undefined) {
+  console.error(
+    `Unknown --generation ${values.generation}: use 2.18 to 2.24, 3.0 or latest (stand-ins: ${Object.keys(GENERATIONS).join(', ')}).`
+  )
+  process.exit(2)
+}
+const standIn = await startStandIn({ generation })
 const inputs = {
   url: standIn.url,
   'client-id': DEFAULT_CLIENT.id,
@@ -16,7 +49,7 @@ const inputs = {
   'api-version': values['api-version'],
   'job-summary': 'true'
 }
-console.log(`Stand-in Run:ai control plane (generation ${values.generation}) at ${standIn.url}`)
+console.log(`Stand-in Run:ai control plane ${values.generation} (stand-in generation ${generation}) at ${standIn.url}`)
 console.log(`Running: node dist/index.js with ${Object.keys(inputs).join(', ')}\n`)
 const run = await runLikeRunner('dist/index.js', inputs)
 await standIn.close()

@@ -20,7 +20,9 @@ export function isLoopbackHost(hostname: string): boolean {
  * trailing slash. Throws an InputError naming `url` for anything that cannot be a safe base.
  */
 export function normalizeBaseUrl(raw: string): string {
-  const text = raw.trim()
+  // A fragment never reaches a server: an address copied from the UI (https://x.run.ai/#/dashboard)
+  // means the control plane itself. main.ts notes it in the debug log.
+  const text = withoutFragment(raw.trim())
   if (text === '') {
     throw new InputError('Input `url` is required: set it to the Run:ai control-plane address, for example https://mycompany.run.ai.')
   }
@@ -47,11 +49,17 @@ export function normalizeBaseUrl(raw: string): string {
       `Input \`url\` uses plain http:// for ${url.hostname}, which would send the client secret unencrypted. Use https:// (plain http is allowed only for loopback hosts, for local testing).`
     )
   }
-  if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
-    throw new InputError('Input `url` must not contain a query (?…) or a fragment (#…): give the address of the Run:ai UI only.')
+  if (url.search !== '' || text.includes('?')) {
+    throw new InputError('Input `url` must not contain a query (?…): give the address of the Run:ai UI only.')
   }
   const path = withoutTrailingSlashes(withoutTrailingSlashes(url.pathname).replace(TOKEN_PATH_SUFFIX, ''))
   return `${url.protocol}//${url.host}${path}`
+}
+
+/** The URL text before its first #. */
+export function withoutFragment(text: string): string {
+  const hash = text.indexOf('#')
+  return hash === -1 ? text : text.slice(0, hash)
 }
 
 /** A loop, not `/\/+$/`: that pattern backtracks over every run of slashes, quadratic in the input. */

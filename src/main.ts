@@ -78,6 +78,8 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     }
     const extraCa = config.caCertificate === '' ? undefined : parseCaInput(config.caCertificate)
     sender = deps.createSender({ insecureSkipTlsVerify: config.insecureSkipTlsVerify, ...(extraCa === undefined ? {} : { extraCa }) })
+    if (read(Input.url).includes('#'))
+      log.debug(`The fragment (#…) of \`url\` was dropped: it never reaches a server; using ${config.baseUrl}.`)
     log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
     // Lines quoting the server wait until the token is known: a server could quote it before issuing it.
     log.hold()

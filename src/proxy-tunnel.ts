@@ -43,7 +43,13 @@ export async function openTunnel(
       }
       socket.destroy()
       const status = Number(response.statusCode)
-      const hint = status === 407 ? ' The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port.' : ''
+      const hasCredentials = username !== '' || password !== ''
+      let hint = ''
+      if (status === 407) {
+        hint = hasCredentials
+          ? ' The proxy refused the user name and password in HTTPS_PROXY: check them (special characters must be percent-encoded there, such as %40 for @).'
+          : ' The proxy wants credentials: put them in HTTPS_PROXY as http://user:password@proxy:port.'
+      }
       reject(
         new TransportError(
           `the proxy ${peer.label} (from HTTPS_PROXY) refused to open a tunnel to ${authority} (HTTP ${status}).${hint}`,

@@ -75,6 +75,11 @@ export function parseCaInput(caInput: string, readFile: ReadTextFile = readUtf8)
     }
     source = `the file "${caInput.slice(0, 200)}"`
   }
+  // A PEM stored in a variable often arrives with its line breaks written as the two characters \n.
+  const escapedNewlines = pem.includes('\\n') && !/-----BEGIN CERTIFICATE-----\r?\n/.test(pem)
+  const escapeHint = escapedNewlines
+    ? ' It holds the two characters \\n where line breaks belong (a certificate stored with escaped newlines): store the PEM text as it is, with real line breaks, for example in a secret.'
+    : ''
   const blocks = pemCertificates(pem)
   if (blocks.length === 0) {
     throw new InputError(
@@ -86,7 +91,7 @@ export function parseCaInput(caInput: string, readFile: ReadTextFile = readUtf8)
       new X509Certificate(block)
     } catch {
       throw new InputError(
-        `Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.`
+        `Input \`${Input.caCertificate}\`: certificate ${index + 1} of ${blocks.length} in ${source} is not a valid X.509 certificate.${escapeHint}`
       )
     }
   })

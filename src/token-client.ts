@@ -126,7 +126,21 @@ function describeRefusals(refusals: Refusal[], settings: TokenClientSettings): s
     return `\`url\` (${settings.baseUrl}) points at a web page, not the Run:ai API: ${refusals.map((r) => r.endpoint).join(' and ')} answered HTML. Set \`url\` to the Run:ai control-plane address (the address of the Run:ai UI, such as https://mycompany.run.ai); a login page or proxy in front of it cannot be used.`
   }
   const list = refusals.map((r) => `api-version ${r.generation}: POST ${r.endpoint} answered ${r.verdict.detail}`).join('; ')
+  const path = new URL(settings.baseUrl).pathname
+  // Every generation missing, and a path in url: the path is the likely mistake (an API path
+  // pasted with it, /api/v1, or the UI's address with a page in it).
+  if (path !== '/' && path !== '' && refusals.every((r) => r.verdict.status === 404 || r.verdict.kind === 'web-page')) {
+    return `Remove the path ${path} from \`url\`: no token endpoint answered below it (${list}). Set \`url\` to the control plane's address alone, such as https://mycompany.run.ai; the action adds /api/v2/token or /api/v1/token itself.`
+  }
   if (lastRefusal !== undefined && judgedCredentials(lastRefusal.generation, lastRefusal.verdict)) {
+    const grantRefused = lastRefusal.verdict.status === 400 || lastRefusal.verdict.status === 422
+    // A pinned generation the control plane does not have answers "bad request", not "bad credentials".
+    if (grantRefused && settings.apiVersion === 'v1') {
+      return `Use \`api-version: v1-app-token\` (or \`auto\`) if this control plane is 2.18 or 2.19: they accept only that; v1 client credentials came in 2.20 (${list}). Otherwise check \`client-id\` and \`client-secret\`.`
+    }
+    if (grantRefused && settings.apiVersion === 'v1-app-token') {
+      return `Use \`api-version: auto\` (or \`v2\`) if this control plane is v3.0: it removed the app token that \`v1-app-token\` asks for (${list}). Otherwise check \`client-id\` and \`client-secret\`.`
+    }
     const oldServerHint = settings.apiVersion === 'v1' ? ' Control planes 2.18 and 2.19 accept only `api-version: v1-app-token`.' : ''
     return `Run:ai refused the request for a token (${list}). Check \`client-id\` and \`client-secret\`: they must be the client ID and a current secret of a service account, access key or application of this control plane.${oldServerHint}`
   }

@@ -76,7 +76,7 @@ const CERTIFICATE_CODES = new Set([
 const DNS_CODES = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME'])
 
 const PRIVATE_CA_HINT =
-  'If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it.'
+  "If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it; if the runner's system store trusts it, set `NODE_OPTIONS: --use-system-ca` in the step's `env:` (Node 24 reads that store then)."
 const WEAK_CERTIFICATE_HINT =
   'Node 24, which runs this action, refuses RSA keys under 2048 bits and SHA-1 signatures: the certificate has to be reissued with an RSA key of 2048 bits or more (or ECDSA) and a SHA-256 signature.'
 
@@ -99,6 +99,16 @@ export function classifyRequestError(error: unknown, peer: Peer): TransportError
   if (DNS_CODES.has(code)) {
     const fix = peer.role === 'proxy' ? 'check HTTPS_PROXY' : 'check `url`, and behind a proxy set HTTPS_PROXY'
     return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, 'dns', peer.role)
+  }
+  if ((code === 'EPROTO' || code.startsWith('ERR_SSL_')) && /wrong version number|packet length too long|http request/i.test(err.message)) {
+    // OpenSSL's words for a TLS hello answered in plain text: the port speaks http, not https.
+    return new TransportError(
+      `${whose} answered in plain http, not TLS: that port does not speak https. Use the https port of the control plane in \`url\` (plain http:// is allowed only for loopback).`,
+      'tls',
+      peer.role,
+      undefined,
+      { code }
+    )
   }
   if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
     return new TransportError(

@@ -15,7 +15,25 @@ export const GENERATIONS = {
   // 2.20 to 2.24: v1 only, client_credentials added.
   '2.20': { v2: false, v1Grants: ['client_credentials', 'app_token'], v1ExpiresIn: false },
   // 2.18 and 2.19: v1 only, app_token only.
-  '2.18': { v2: false, v1Grants: ['app_token'], v1ExpiresIn: false }
+  '2.18': { v2: false, v1Grants: ['app_token'], v1ExpiresIn: false },
+  // v3.0: v2, and v1 without the app token (NVIDIA's v3.0 reference dropped app_token).
+  '3.0': { v2: true, v1Grants: ['client_credentials'], v1ExpiresIn: true }
+}
+
+/**
+ * The stand-in generation for a control-plane version as the README names them (2.18 … 2.24,
+ * 3.0, latest), or undefined for a name it does not know.
+ * @param {string} version
+ * @returns {keyof typeof GENERATIONS | undefined}
+ */
+export function generationOf(version) {
+  if (version === 'latest' || version === '3.0') return version
+  const minor = /^2\.(\d+)$/.exec(version)?.[1]
+  if (minor === undefined) return undefined
+  const n = Number(minor)
+  if (n === 18 || n === 19) return '2.18'
+  if (n >= 20 && n <= 23) return '2.20'
+  return n >= 24 ? 'latest' : undefined
 }
 
 // No run of 8 characters in common: the action hides every such run of the secret, and the
