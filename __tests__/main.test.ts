@@ -199,7 +199,7 @@ describe('handing on', () => {
     expect(send.requests).toHaveLength(0)
     expect(events.at(-1)).toEqual([
       'failed',
-      'GITHUB_OUTPUT is not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later), or set `export-env: false`.'
+      'GITHUB_OUTPUT is not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.327.1 or later), or set `export-env: false`.'
     ])
   })
 
@@ -207,7 +207,7 @@ describe('handing on', () => {
     const { events } = await runWith({ 'export-env': 'false' }, [], false, {})
     expect(events.at(-1)).toEqual([
       'failed',
-      'GITHUB_OUTPUT is not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later).'
+      'GITHUB_OUTPUT is not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.327.1 or later).'
     ])
   })
 

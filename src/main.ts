@@ -121,7 +121,7 @@ function requireRunnerFiles(config: ActionConfig, env: NodeJS.ProcessEnv): void 
   const missing = needed.filter((name) => !env[name])
   if (missing.length > 0) {
     throw new ActionError(
-      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.297.0 or later)${config.exportEnv ? ', or set `export-env: false`' : ''}.`
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set, so the token could only be handed on as a command on stdout, which this action never does. Run it as a step of a GitHub Actions job (runner 2.327.1 or later)${config.exportEnv ? ', or set `export-env: false`' : ''}.`
     )
   }
 }
