@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parse } from 'yaml'
 import { runLikeRunner } from '../../test-server/runner.mjs'
-import { leaksOf, maskLineIndex, runAction } from './harness.js'
+import { BUNDLE, leaksOf, maskLineIndex, runAction } from './harness.js'
 import { controlPlaneView, describedControlPlanes } from '../../test-server/openapi/control-plane-view.mjs'
 import {
   DOCUMENTED,
@@ -402,7 +402,7 @@ describe.each([
 })
 
 describe('a bundle that misspells a field', () => {
-  // dist/index.js with one field renamed, run through the same recorder and Prism: Prism is blind to
+  // The bundle of the current sources with one field renamed, run through the same recorder and Prism: Prism is blind to
   // the misspelling (the description requires no credential field, so it answers with a token), the
   // comparison is not.
   const inputs = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> }
@@ -410,14 +410,14 @@ describe('a bundle that misspells a field', () => {
   let dir: string
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'runai-misspelt-'))
-    writeFileSync(join(dir, 'package.json'), readFileSync('dist/package.json'))
+    writeFileSync(join(dir, 'package.json'), readFileSync(join(dirname(BUNDLE), 'package.json')))
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   function misspelt(name: string, pattern: RegExp, replacement: string): string {
-    const bundle = readFileSync('dist/index.js', 'utf8')
+    const bundle = readFileSync(BUNDLE, 'utf8')
     const changed = bundle.replace(pattern, replacement)
-    if (changed === bundle) throw new Error(`dist/index.js no longer matches ${pattern}: update this test`)
+    if (changed === bundle) throw new Error(`${BUNDLE} no longer matches ${pattern}: update this test`)
     writeFileSync(join(dir, name), changed)
     return join(dir, name)
   }
