@@ -95,7 +95,7 @@ describe('certificates of the control plane: final at the first attempt, named, 
     const server = await tlsStandIn()
     const message = refused(await runAction({ url: `https://localhost:${server.port}`, ...credentials }), server)
     expect(message).toMatch(
-      /^Could not get a Run:ai token from https:\/\/localhost:\d+\/api\/v2\/token: the TLS certificate of localhost:\d+ was refused: .+ \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\)\. If it comes from a private CA, pass that CA in `ca-certificate` \(PEM text or a file path\) or point NODE_EXTRA_CA_CERTS at it\.$/
+      /^Could not get a Run:ai token from https:\/\/localhost:\d+\/api\/v2\/token: the TLS certificate of localhost:\d+ was refused: .+ \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\)\. If it comes from a private CA, pass that CA in `ca-certificate` \(PEM text or a file path\) or point NODE_EXTRA_CA_CERTS at it; if the runner's system store trusts it, set `NODE_OPTIONS: --use-system-ca` in the step's `env:` \(Node 24 reads that store then\)\.$/
     )
   })
 

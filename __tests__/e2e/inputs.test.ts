@@ -24,7 +24,7 @@ it.each<[string, Record<string, string>, string]>([
   ['plain http off loopback', { url: 'http://runai.example.com' }, 'Input `url` uses plain http:// for runai.example.com'],
   ['credentials in the URL', { url: 'https://me:pw@runai.example.com' }, 'Input `url` must not carry credentials'],
   ['a query', { url: 'https://runai.example.com?x=1' }, 'Input `url` must not contain a query'],
-  ['a fragment', { url: 'https://runai.example.com#top' }, 'Input `url` must not contain a query (?…) or a fragment (#…)'],
+  ['a query before a fragment', { url: 'https://runai.example.com/?tenant=a#top' }, 'Input `url` must not contain a query (?…)'],
   ['an unknown api-version', { 'api-version': 'v9' }, 'Input `api-version` must be one of auto, v2, v1, v1-app-token; got "v9".'],
   ['env-name invalid', { 'env-name': 'RUNAI TOKEN' }, 'Input `env-name` must be a valid environment variable name'],
   ['env-name GITHUB_', { 'env-name': 'GITHUB_RUNAI' }, 'Input `env-name` must not be GITHUB_RUNAI'],
