@@ -185,7 +185,7 @@ export function deployApi({ data = DEPLOY_DATA, faults, issued }) {
     const failure = switches.lookupFailure
     if (failure && (failure.first === undefined || n <= failure.first) && (failure.on ?? [endpoint]).includes(endpoint)) {
       const retry = failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) }
-      const message = failure.status === 503 ? 'Please try again in few minutes.' : 'Something went wrong.'
+      const message = failure.status === 503 ? 'Please try again in few minutes.' : 'An unexpected error occurred.'
       return reply(failure.status, { code: failure.status, message }, retry)
     }
 

@@ -348,7 +348,10 @@ describe('switches', () => {
     standIn.setFaults({ deploy: { lookupFailure: { status: 500, on: ['permitted-scopes'] } } })
     const answers = await everyEndpoint(standIn, as('stand-in-client'))
     expect(answers.map((a) => a.status)).toEqual([200, 200, 500])
-    expect([answers[2]?.body, answers[2]?.headers['retry-after']]).toEqual([{ code: 500, message: 'Something went wrong.' }, undefined])
+    expect([answers[2]?.body, answers[2]?.headers['retry-after']]).toEqual([
+      { code: 500, message: 'An unexpected error occurred.' },
+      undefined
+    ])
   })
 
   it('projectIdAsNumber: project ids as JSON numbers', async () => {
