@@ -1,7 +1,7 @@
-// A stand-in for a Run:ai control plane's token endpoints, and (deploy-api.mjs) the lookups of a
-// deploy context, on loopback, for tests, the demo and the e2e workflow. It answers like the project's OpenAPI description (test-server/openapi/) for
-// a chosen generation, records every request and can be told to misbehave. Plain Node, no
-// dependencies.
+// A stand-in for a Run:ai control plane's token endpoints and (deploy-api.mjs) the lookups of a
+// deploy context, on loopback, for tests, the demo and the e2e workflow. It answers like the
+// project's OpenAPI description (test-server/openapi/) for a chosen generation, records every
+// request and can be told to misbehave. Plain Node, no dependencies.
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { randomBytes } from 'node:crypto'
