@@ -1,11 +1,12 @@
-// A stand-in for a Run:ai control plane's token endpoints, on loopback, for tests, the demo and
-// the e2e workflow. It answers like the project's OpenAPI description (test-server/openapi/) for
-// a chosen generation, records every request and can be told to misbehave. Plain Node, no
-// dependencies.
+// A stand-in for a Run:ai control plane's token endpoints and (deploy-api.mjs) the lookups of a
+// deploy context, on loopback, for tests, the demo and the e2e workflow. It answers like the
+// project's OpenAPI description (test-server/openapi/) for a chosen generation, records every
+// request and can be told to misbehave. Plain Node, no dependencies.
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
+import { deployApi } from './deploy-api.mjs'
 import { listenOnLoopback } from './loopback.mjs'
 
 /** Which endpoints and grant types each control-plane generation has (see docs/runai-token-api.md). */
@@ -41,7 +42,8 @@ export function generationOf(version) {
 export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'demo-secret-DO-NOT-USE' }
 
 /**
- * @typedef {{method: string, path: string, headers: import('node:http').IncomingHttpHeaders, body: string, at: number}} RecordedRequest
+ * @typedef {{method: string, path: string, headers: import('node:http').IncomingHttpHeaders, body: string, at: number, lookup?: import('./deploy-api.mjs').Lookup}} RecordedRequest
+ *   `lookup`: set on requests for the deploy endpoints
  */
 
 /**
@@ -57,6 +59,8 @@ export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'demo-secret-DO-N
  * @property {'no-token'|'huge'|'truncated'|'malformed'} [badAnswer]  a broken 200 answer
  * @property {boolean} [resetReused]      reset a kept-alive connection when a second request comes on it,
  *                                        as a server does that closed it while the client was not looking
+ * @property {import('./deploy-api.mjs').DeployFaults} [deploy]  switches for the deploy endpoints (clusters,
+ *                                        projects, permitted scopes): see deploy-api.mjs
  */
 
 /**
@@ -69,6 +73,8 @@ export const DEFAULT_CLIENT = { id: 'stand-in-client', secret: 'demo-secret-DO-N
  * @param {number} [options.port]
  * @param {string} [options.host]
  * @param {string} [options.pathPrefix]  serve the API below this prefix, as a control plane behind a path
+ * @param {import('./deploy-api.mjs').DeployData} [options.deployData]  clusters, departments, projects and access
+ *   rules of the deploy endpoints (default DEPLOY_DATA of deploy-api.mjs; its identities need `clients` too)
  */
 export async function startStandIn(options = {}) {
   const generation = GENERATIONS[options.generation ?? 'latest']
@@ -120,7 +126,7 @@ export async function startStandIn(options = {}) {
     if (faults.resetReused && req.socket.served) return req.socket.resetAndDestroy()
     req.socket.served = true
     const isToken = req.method === 'POST' && (path === '/api/v1/token' || path === '/api/v2/token')
-    if (!isToken) return send(res, 404, '404 page not found', 'text/plain')
+    if (!isToken) return deploy.answer(req, res, record) || send(res, 404, '404 page not found', 'text/plain')
     const n = ++state.tokenRequests
     if (faults.failFirst && n <= faults.failFirst) {
       if (faults.failWith === 'reset') return req.socket.resetAndDestroy()
@@ -145,6 +151,13 @@ export async function startStandIn(options = {}) {
     }
     return path === '/api/v2/token' ? tokenV2(req, res, body, at) : tokenV1(req, res, body, at)
   }
+
+  // The deploy endpoints: they accept the bearer tokens issued above until their `exp`.
+  const deploy = deployApi({
+    ...(options.deployData ? { data: options.deployData } : {}),
+    faults: () => state.faults.deploy ?? {},
+    issued: (token) => state.tokensIssued.includes(token)
+  })
 
   /** Client-side rate limit of the stand-in: true when this request must get a 429. */
   function rateLimited(res, clientId, at) {

@@ -1,5 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { createServer, request as forward, type IncomingHttpHeaders } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { controlPlaneView } from '../../test-server/openapi/control-plane-view.mjs'
 
 // The request of each token-API generation, as docs/runai-token-api.md documents it, and a
@@ -269,6 +273,51 @@ function examplesOf(spec: OpenApiSpec, media: Json | undefined): [string, JsonOb
       if (isObject(value)) found.push([label, value])
     }
   return found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prism, a server this project did not write, serving a view of the description.
+
+async function freePort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/**
+ * Prism serving `spec.document`, written to `dir` because Prism reads a file: a mock, or with
+ * `upstream` a proxy that forwards every request there and checks the answer against the document.
+ */
+export async function startPrism(spec: OpenApiSpec, dir: string, upstream?: string): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort()
+  const file = join(dir, `${spec.name.replace(/\W+/g, '-')}.json`)
+  writeFileSync(file, JSON.stringify(spec.document))
+  // --errors: an answer that violates the description becomes an error too (in proxy mode a 500
+  // whose body lists the violations). Requests that violate it get a 4xx either way; for the token
+  // requests the flag changes nothing observable, since their schemas forbid so little (hence the
+  // recorder and requestProblems).
+  const mode = upstream === undefined ? ['mock', file] : ['proxy', file, upstream]
+  const child = spawn(
+    process.execPath,
+    ['node_modules/@stoplight/prism-cli/dist/index.js', ...mode, '--errors', '-h', '127.0.0.1', '-p', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
+  let log = ''
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString()
+      if (/Prism is listening/.test(log)) resolve()
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`prism exited with ${code}: ${log}`)))
+  })
+  await ready
+  return { url: `http://127.0.0.1:${port}`, process: child }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parse } from 'yaml'
@@ -13,6 +11,7 @@ import {
   generationOf,
   loadSpec,
   requestProblems,
+  startPrism,
   startRecorder,
   type Expected,
   type Generation,
@@ -81,6 +80,8 @@ describe('the description, control plane by control plane', () => {
   const v2In224 = ['client_credentials', 'authorization_code', 'password', 'refresh_token']
   const v1Only = ['/api/v1/token']
   const both = ['/api/v2/token', '/api/v1/token']
+  // Every version also has the deploy-context lookups (checked in stand-in-deploy-openapi.test.ts).
+  const lookups = ['/api/v1/clusters', '/api/v1/org-unit/projects', '/api/v1/authorization/permitted-scopes']
   it.each([
     ['2.18', v1Only, v1Before220, undefined],
     ['2.19', v1Only, v1Before220, undefined],
@@ -92,7 +93,7 @@ describe('the description, control plane by control plane', () => {
     ['3.0', both, v1From222.filter((grant) => grant !== 'app_token'), ['client_credentials', 'password', 'external_token_exchange']]
   ])('%s: paths %j, v1 grant types %j, v2 grant types %j', (version, paths, v1Grants, v2Grants) => {
     const view = controlPlaneView(version) as { paths: object; components: { schemas: Record<string, { enum?: string[] }> } }
-    expect(Object.keys(view.paths)).toEqual(paths)
+    expect(Object.keys(view.paths)).toEqual([...paths, ...lookups])
     expect(view.components.schemas.V1GrantType?.enum).toEqual(v1Grants)
     expect(view.components.schemas.V2GrantType?.enum).toEqual(v2Grants)
     expect(JSON.stringify(view)).not.toMatch(/"x-runai-(added|removed|deprecated|enum-added|enum-removed)-in"/)
@@ -128,7 +129,13 @@ describe('the description, control plane by control plane', () => {
       'control plane 2.23: these $refs point at elements it does not have: ' +
         '#/components/schemas/V2TokenForm, #/components/schemas/V2TokenIssued, #/components/responses/V2Refused'
     )
-    expect(Object.keys((controlPlaneView('2.24', document) as { paths: object }).paths)).toEqual(['/api/v2/token', '/api/v1/token'])
+    expect(Object.keys((controlPlaneView('2.24', document) as { paths: object }).paths)).toEqual([
+      '/api/v2/token',
+      '/api/v1/token',
+      '/api/v1/clusters',
+      '/api/v1/org-unit/projects',
+      '/api/v1/authorization/permitted-scopes'
+    ])
   })
 })
 
@@ -283,43 +290,6 @@ describe('the request comparison', () => {
     ])
   })
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** Prism serving `spec.document`, written to `dir` because Prism reads a file. */
-async function startPrism(spec: OpenApiSpec, dir: string): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort()
-  const file = join(dir, `${spec.name.replace(/\W+/g, '-')}.json`)
-  writeFileSync(file, JSON.stringify(spec.document))
-  // --errors: an answer that violates the description becomes an error too. Requests that violate
-  // it get a 4xx either way; the flag changes nothing observable here, since the request schemas
-  // forbid so little (hence the recorder and requestProblems).
-  const child = spawn(
-    process.execPath,
-    ['node_modules/@stoplight/prism-cli/dist/index.js', 'mock', '--errors', '-h', '127.0.0.1', '-p', String(port), file],
-    {
-      stdio: ['ignore', 'pipe', 'pipe']
-    }
-  )
-  let log = ''
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString()
-      if (/Prism is listening/.test(log)) resolve()
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`prism exited with ${code}: ${log}`)))
-  })
-  await ready
-  return { url: `http://127.0.0.1:${port}`, process: child }
-}
 
 // All the Prisms start at once; each sits behind its own recorder.
 const servers = new Map<ControlPlane, { prism: Awaited<ReturnType<typeof startPrism>>; recorder: Recorder }>()
