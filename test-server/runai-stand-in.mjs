@@ -159,23 +159,35 @@ export async function startStandIn(options = {}) {
     issued: (token) => state.tokensIssued.includes(token)
   })
 
-  /** Client-side rate limit of the stand-in: true when this request must get a 429. */
+  /**
+   * Client-side rate limit of the stand-in: true when this request got a rate-limit answer.
+   * faults.tokensPerSecond: a fixed one-second window; faults.admitNothing: refuse every token
+   * request (a control plane that admits nothing). faults.rateLimitAnswer says how a refusal looks:
+   * '429' (the default; Retry-After: the rest of the window in whole seconds), '429-no-retry-after',
+   * or '503' (`{"message":"Please try again in few minutes."}` with Retry-After: 2).
+   */
   function rateLimited(res, clientId, at) {
-    const perSecond = state.faults.tokensPerSecond
-    if (!perSecond) return false
+    const { tokensPerSecond: perSecond, admitNothing, rateLimitAnswer = '429' } = state.faults
+    if (!perSecond && !admitNothing) return false
     const early = state.notBefore.get(clientId)
     if (early !== undefined && at < early) state.earlyRetries++
     if (at - state.windowStart >= 1000) {
       state.windowStart = at
       state.windowCount = 0
     }
-    if (state.windowCount < perSecond) {
+    if (!admitNothing && state.windowCount < perSecond) {
       state.windowCount++
       return false
     }
-    const waitSeconds = Math.max(1, Math.ceil((state.windowStart + 1000 - at) / 1000))
+    if (rateLimitAnswer === '429-no-retry-after') {
+      state.notBefore.delete(clientId)
+      json(res, 429, { code: 429, message: 'Too many requests' })
+      return true
+    }
+    const waitSeconds = rateLimitAnswer === '503' ? 2 : Math.max(1, Math.ceil((state.windowStart + 1000 - at) / 1000))
     state.notBefore.set(clientId, at + waitSeconds * 1000)
-    json(res, 429, { code: 429, message: 'Too many requests' }, { 'Retry-After': String(waitSeconds) })
+    const [status, message] = rateLimitAnswer === '503' ? [503, 'Please try again in few minutes.'] : [429, 'Too many requests']
+    json(res, status, { code: status, message }, { 'Retry-After': String(waitSeconds) })
     return true
   }
 
