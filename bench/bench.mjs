@@ -1,19 +1,24 @@
 // `npm run bench`: times whole processes as the runner starts them, against the stand-in Run:ai
-// server on loopback and behind a latency relay, and writes BENCHMARKS.md. Compare the ratios it
+// server on loopback and behind a latency relay, prints the report and checks it against the
+// targets of the issues: it exits 1, naming each, when one is missed. Compare the ratios it
 // prints, not absolute times: they come from one run on one machine, with the runs interleaved so
 // that drift hits all alike.
 //
-//   node bench/bench.mjs [--rounds N] [--rtt MS] [--only start,network,bundle,profile,load] [--out FILE] [--action FILE]
+//   node bench/bench.mjs [--write] [--rounds N] [--rtt MS] [--only start,network,bundle,profile,pathological,herd]
+//                        [--out FILE] [--action FILE]
 //
-// --rounds: rounds of every part (default 40, the network part 10); --rtt: round-trip time of the
-// network part (default 40); --only: run only these parts and print the report, writing it only
-// when --out is given too (a partial report must not replace BENCHMARKS.md by accident); --action:
-// the action script the start and network parts run (default dist/index.js), e.g. an older bundle
-// saved as .mjs (`git show HEAD:dist/index.js > /tmp/old.mjs`) to compare.
-import { spawn } from 'node:child_process'
+// --write: write the report to BENCHMARKS.md (tracked: only when asked, so that a run leaves the
+// tree clean; refused with --only, as a partial report must not replace it); --out: write it to
+// FILE instead; --rounds: rounds of every part (default 40, the network part 10, the pathological
+// part 3); --rtt: round-trip time of the network part (default 40); --only: run only these parts;
+// --action: the action script every part runs (default: a fresh build of src/, as the tests run),
+// e.g. the committed dist/index.js or an older bundle saved as .mjs
+// (`git show HEAD:dist/index.js > /tmp/old.mjs`) to compare.
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
@@ -21,36 +26,67 @@ import { build } from '../scripts/build.mjs'
 import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
 import { runLikeRunner } from '../test-server/runner.mjs'
 import { measureNetwork, networkReport } from './network.mjs'
+import { measurePathological } from './pathological.mjs'
+import { measureHerd, RATE_LIMIT_WORDS, TOKENS_PER_SECOND } from './herd.mjs'
 
+/** A wrong option: say so and stop, without a stack trace (exit 2, as a missed target is 1). */
+function usage(message) {
+  process.stderr.write(`bench: ${message}\n`)
+  process.exit(2)
+}
 const { values: options } = parseArgs({
   options: {
     rounds: { type: 'string' },
     rtt: { type: 'string', default: '40' },
     only: { type: 'string' },
     out: { type: 'string' },
-    action: { type: 'string', default: 'dist/index.js' }
+    write: { type: 'boolean', default: false },
+    action: { type: 'string' }
   }
 })
-const PARTS = ['start', 'network', 'bundle', 'profile', 'load']
+const PARTS = ['start', 'network', 'bundle', 'profile', 'pathological', 'herd']
 const only = options.only?.split(',').map((p) => p.trim())
 const unknown = only?.filter((p) => !PARTS.includes(p)) ?? []
-if (unknown.length > 0) throw new Error(`--only: unknown part(s) ${unknown.join(', ')}; the parts are ${PARTS.join(', ')}`)
+if (unknown.length > 0) usage(`--only: unknown part(s) ${unknown.join(', ')}; the parts are ${PARTS.join(', ')}`)
 const runs = (part) => only === undefined || only.includes(part)
 const ROUNDS = Number(options.rounds ?? 40)
 const NETWORK_ROUNDS = Number(options.rounds ?? 10)
+const PATHOLOGICAL_ROUNDS = Number(options.rounds ?? 3)
 const RTT_MS = Number(options.rtt)
 for (const [name, n, least] of [
   ['--rounds', ROUNDS, 1],
   ['--rtt', RTT_MS, 0]
 ]) {
-  if (!Number.isFinite(n) || n < least || n > 1000) throw new Error(`${name} must be a number from ${least} to 1000`)
+  if (!Number.isFinite(n) || n < least || n > 1000) usage(`${name} must be a number from ${least} to 1000`)
 }
-const ACTION = options.action
-const OUT = options.out ?? (only === undefined ? 'BENCHMARKS.md' : undefined)
+if (options.write && only !== undefined) usage('--write replaces BENCHMARKS.md with the whole report: not with --only (give --out FILE)')
+if (options.write && options.out !== undefined) usage('--write and --out: give one of them')
+const OUT = options.out ?? (options.write ? 'BENCHMARKS.md' : undefined)
 const WARM_UP = 3
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined // GNU time gives the child's peak RSS
 const work = mkdtempSync(join(tmpdir(), 'runai-bench-'))
 const log = (line) => process.stdout.write(`${line}\n`)
+// What runs as the action: by default src/ as it is now, bundled into the scratch folder (not over
+// dist/, which is tracked and may be what someone else is testing); --action names a file instead.
+const freshBuild = options.action === undefined
+if (freshBuild) await build(join(work, 'action'))
+const ACTION = options.action ?? join(work, 'action', 'index.js')
+const actionName = freshBuild ? 'a fresh build of src/' : ACTION
+const distIsFresh = freshBuild && readFileSync(ACTION).equals(readFileSync('dist/index.js'))
+/** The commit the sources are at, and whether src/ has changes beyond it. */
+function sourceState() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== ''
+    return `commit ${commit}${changed ? ' with uncommitted changes in src/' : ''}`
+  } catch {
+    return 'an unknown commit (no git)'
+  }
+}
+/** Slowest pathological shape allowed, in medians of the shapes: linear shapes differ by a small factor, quadratic ones by hundreds. */
+const PATHOLOGICAL_GUARD = 10
+/** Against a control plane that admits nothing, a job ends by its deadline if it is gone this soon after it (exit, timers). */
+const HERD_DEADLINE_GRACE_S = 1
 
 // ---------- one process, as the runner starts it ----------
 let runCounter = 0
@@ -80,6 +116,9 @@ const credentials = { 'client-id': DEFAULT_CLIENT.id, 'client-secret': DEFAULT_C
 const fingerprint = () => `${createHash('sha256').update(readFileSync(ACTION)).digest('hex').slice(0, 12)}, ${statSync(ACTION).size} bytes`
 const actionAtStart = fingerprint()
 const benchStarted = Date.now()
+const loadAtStart = loadavg()
+  .map((x) => x.toFixed(1))
+  .join(', ')
 const partSeconds = {}
 /** Runs one part and notes how long it took. */
 async function part(name, measure) {
@@ -170,15 +209,13 @@ const bundleResult = await part('bundle', async () => {
     core: sizeOf(loadTargets['@actions/core only, every export'])
   }
 
-  // What the bytes of dist/index.js are: the concatenated modules webpack names in comments.
+  // What the bytes of dist/index.js are: esbuild starts each module's code with a `// path` line.
   const text = bundle.toString('utf8')
-  const marks = [...text.matchAll(/\/\/ CONCATENATED MODULE: (\S+)/g)].map((m) => ({ name: m[1], at: m.index }))
+  const marks = [...text.matchAll(/^\/\/ ((?:src|node_modules)\/\S+)$/gm)].map((m) => ({ name: m[1] ?? '', at: m.index }))
   const byOrigin = new Map()
   marks.forEach((mark, i) => {
     const end = marks[i + 1]?.at ?? text.length
-    const origin = mark.name.startsWith('./src/')
-      ? 'src/ (this action)'
-      : mark.name.replace(/^\.\/node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
+    const origin = mark.name.startsWith('src/') ? 'src/ (this action)' : mark.name.replace(/^node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
     byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + (end - mark.at))
   })
   const runtimeBytes = text.length - [...byOrigin.values()].reduce((a, b) => a + b, 0)
@@ -191,45 +228,37 @@ const profileResult = await part('profile', async () => {
   const profileDir = join(work, 'profile')
   const profLatest = await startStandIn({ generation: 'latest' })
   await runProcess(
-    'dist/index.js',
+    ACTION,
     { url: profLatest.url, ...credentials, 'api-version': 'v2' },
     { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=100'] }
   )
   await profLatest.close()
+  const actionUrl = pathToFileURL(resolve(ACTION)).href
   const profile = JSON.parse(readFileSync(join(profileDir, readdirSync(profileDir)[0]), 'utf8'))
   const interval = (profile.endTime - profile.startTime) / 1000 / profile.samples.length
   const nodeById = new Map(profile.nodes.map((n) => [n.id, n]))
   const selfBy = new Map()
   for (const id of profile.samples) {
     const { callFrame } = nodeById.get(id)
-    const where = callFrame.url.includes('dist/index.js')
-      ? 'dist/index.js'
-      : callFrame.url.startsWith('node:')
-        ? 'Node internals (node:*)'
-        : callFrame.functionName.startsWith('(')
-          ? callFrame.functionName
-          : callFrame.url || '(native)'
+    const where =
+      callFrame.url === actionUrl
+        ? 'the action (bundle)'
+        : callFrame.url.startsWith('node:')
+          ? 'Node internals (node:*)'
+          : callFrame.functionName.startsWith('(')
+            ? callFrame.functionName
+            : callFrame.url || '(native)'
     selfBy.set(where, (selfBy.get(where) ?? 0) + interval)
   }
   const profileTotal = [...selfBy.values()].reduce((a, b) => a + b, 0)
   return { selfBy, profileTotal }
 })
 
-// ---------- load: 100 runs at once, 20 tokens a second ----------
-const loadResult = await part('load', async () => {
-  const clients = Array.from({ length: 100 }, (_, i) => ({ id: `load-${i}`, secret: `load-secret-${i}` }))
-  const limited = await startStandIn({ clients, faults: { tokensPerSecond: 20 } })
-  const loadStarted = Date.now()
-  const loadRuns = await Promise.all(
-    clients.map((c) => runProcess('dist/index.js', { url: limited.url, 'client-id': c.id, 'client-secret': c.secret }))
-  )
-  const loadElapsed = (Date.now() - loadStarted) / 1000
-  const loadRequests = limited.requests.length
-  const earlyRetries = limited.earlyRetries
-  await limited.close()
-  return { loadRuns, loadElapsed, loadRequests, earlyRetries }
-})
-rmSync(work, { recursive: true, force: true })
+// ---------- 1 MiB of each pathological shape, start to exit ----------
+const pathological = await part('pathological', () => measurePathological({ script: ACTION, rounds: PATHOLOGICAL_ROUNDS, log }))
+
+// ---------- the herd: a matrix against one rate-limited control plane ----------
+const herd = await part('herd', () => measureHerd({ script: ACTION, log }))
 
 // ---------- report ----------
 const row = (name, runs, ratioList) =>
@@ -248,8 +277,8 @@ floor, v2, floor, auto. Spread is the 10th to 90th percentile. Peak memory is th
 | run | median wall ms | spread | median peak RSS MiB | spread | ratio to floor, median of pairs (spread) |
 | --- | --- | --- | --- | --- | --- |
 ${row('floor: bare node:http script (bench/floor.mjs)', results.floor)}
-${row(`${ACTION}, api-version v2`, results.v2, ratios.v2)}
-${row(`${ACTION}, auto against 2.18 (3 requests)`, results.auto218, ratios.auto218)}
+${row(`the action, api-version v2`, results.v2, ratios.v2)}
+${row(`the action, auto against 2.18 (3 requests)`, results.auto218, ratios.auto218)}
 
 Target: ratio at most 1.3 for v2. Measured: **${fmt(median(ratios.v2), 2)}**.
 `
@@ -280,7 +309,7 @@ ${[...byOrigin.entries()]
   .sort((a, b) => b[1] - a[1])
   .map(([origin, bytes]) => `| ${origin} | ${bytes} |`)
   .join('\n')}
-| webpack runtime, imports of Node built-ins, license comments | ${runtimeBytes} |
+| imports of Node built-ins and esbuild's glue | ${runtimeBytes} |
 `
 })()
 
@@ -302,54 +331,217 @@ ${[...selfBy.entries()]
 `
 })()
 
-const loadSection = (() => {
-  if (loadResult === undefined) return undefined
-  const { loadRuns, loadElapsed, loadRequests, earlyRetries } = loadResult
-  return `## Load: 100 runs at once, 20 tokens a second
+const pathologicalSection = (() => {
+  if (pathological === undefined) return undefined
+  const { results, rounds } = pathological
+  const shapes = results.filter((r) => !r.shape.startsWith('('))
+  const medianOf = (r) => median(r.wallMs)
+  const shapesMedian = median(shapes.map(medianOf))
+  const slowest = shapes.reduce((a, b) => (medianOf(b) > medianOf(a) ? b : a))
+  const resultRow = (r) =>
+    `| ${r.carrier} | ${r.shape.replace(/([#*\\[\]|])/g, '\\$1')} | ${r.chars} / ${r.bytes} | ${r.requests.join(', ')} | ${fmt(medianOf(r), 0)} | ${fmt((100 * medianOf(r)) / shapesMedian, 0)} % | ${r.failures.length ? r.failures.join('; ') : 'exit 1, one error'} |`
+  return `## 1 MiB of each pathological shape, start to exit
 
-100 processes of dist/index.js started together, each with its own client, against a stand-in that
-serves at most 20 tokens a second and answers the rest 429 with \`Retry-After\`.
+The action, with \`max-attempts: 1\` and otherwise the defaults, against a loopback server
+(test-server/hostile-server.mjs) that answers every request 503 with one shape of
+test-server/pathological-text.mjs: as the JSON \`message\` (\`{"code":503,"message":<shape>}\`), then as a
+plain-text body. Each shape is as long as it can be while the answer stays within the action's 1 MiB
+answer limit (a larger answer is refused unread). Time is spawn to exit of the whole process, median of
+${rounds} run(s); a run is killed after 60 s. The control row is a short message, what a run costs
+with no large answer. Linear work on 1 MiB takes milliseconds; quadratic work takes seconds to minutes
+(1 MiB of dots once held a step for 425 s), so a regression shows as one shape far above the median.
 
-| succeeded | token requests seen | retries | runs that retried before Retry-After | time until the last finished | ideal (100 / 20) |
-| --- | --- | --- | --- | --- | --- |
-| ${loadRuns.filter((r) => r.ok).length} / 100 | ${loadRequests} | ${loadRequests - 100} | ${earlyRetries} | ${fmt(loadElapsed, 2)} s | 5.00 s |
+| answer | shape | characters / bytes of the body | requests | median ms | of the shapes' median | outcome |
+| --- | --- | --- | --- | --- | --- | --- |
+${results.map(resultRow).join('\n')}
+
+Slowest shape: **${slowest.shape}** (${slowest.carrier}), ${fmt(medianOf(slowest), 0)} ms, **${fmt(medianOf(slowest) / shapesMedian, 2)}×** the median of the
+shapes (${fmt(shapesMedian, 0)} ms). Guard: at most ${PATHOLOGICAL_GUARD}× the median, every run ending in exit 1 with its error.
 `
 })()
 
+const herdSection = (() => {
+  if (herd === undefined) return undefined
+  const { startupMs, startups, scenarios } = herd
+  const seconds = (ms) => `${fmt(ms / 1000, 1)} s`
+  const herdRow = (h) => {
+    const leaks = h.jobs.reduce((n, j) => n + j.leaks.length, 0)
+    const idealS = h.jobs.length / TOKENS_PER_SECOND
+    const served = h.wallMs - h.releasedMs
+    const own = h.jobs.map((j) => j.connectToExitMs)
+    const outcome = h.admitsNothing
+      ? `${h.jobs.filter((j) => j.exitCode === 1 && j.namesRateLimit).length} / ${h.jobs.length} failed naming the rate limit`
+      : `**${h.jobs.filter((j) => j.gotToken).length} / ${h.jobs.length}** got a token (${h.distinctTokens} distinct)`
+    const time = h.admitsNothing
+      ? `each job, connect to exit ${seconds(Math.min(...own))} – ${seconds(Math.max(...own))} (\`timeout-seconds\` ${h.timeoutS})`
+      : `**${seconds(served + startupMs)}** = **${fmt((served + startupMs) / 1000 / idealS, 2)}×** the ideal ${fmt(idealS, 1)} s; target ${fmt(2 * idealS + startupMs / 1000, 1)} s`
+    const requests = h.jobs.map((j) => j.requests)
+    return `| ${h.label} | ${h.jobs.length} | ${outcome} | ${time} | ${seconds(h.lastSpawnMs)} / ${seconds(h.releasedMs)} | ${seconds(h.wallMs)} | **${fmt(h.tokenRequests / h.jobs.length, 2)}** (${Math.min(...requests)} – ${Math.max(...requests)}) | ${h.earlyRetries} | ${leaks} |`
+  }
+  return `## The herd: a matrix of jobs against one rate-limited control plane
+
+Jobs started together, each a whole process of the action with its own client ID and secret and
+action.yml's defaults (\`api-version: auto\`, \`timeout-seconds: 120\`, \`max-attempts: 5\`), against one stand-in
+(test-server/runai-stand-in.mjs) that admits ${TOKENS_PER_SECOND} tokens a second in a fixed one-second window and
+rate-limits the rest in the way each row names; the last row's stand-in admits nothing, with
+\`timeout-seconds: 15\`. This machine starts a hundred processes over several seconds (two cores), which would
+spread the herd before it reached the control plane; a gate (bench/start-gate.mjs) holds each job's request
+until every job has connected, then lets them all through at once, as a runner pool's matrix arrives.
+
+Time, for the jobs that get a token: from the gate's release to the last exit, plus one job's start-up
+(the median of ${startups.length} uncontended runs, one job alone, nothing limited: ${fmt(startupMs, 0)} ms): what the matrix
+would take on a pool where each job starts on its own runner. The ideal is the jobs divided by ${TOKENS_PER_SECOND} a second.
+"Last spawn / release": when the bench had started the last process, and when the gate let them through,
+after the first spawn. "Spawn to last exit" is the whole of it on this machine, start-up of the hundred
+processes included. Requests are the token requests the stand-in recorded, per job (fewest – most).
+"Early" counts requests that came back before the stand-in's \`Retry-After\` allowed. Leaks: pieces of 8
+characters of the job's secret or of any token issued, anywhere in the job's output but its own
+\`::add-mask::\` lines, read as the runner reads it (\`findLeaks\` of test-server/runner-log.mjs). For the
+last row: each job's time from its connection to its exit, which its \`timeout-seconds\` bounds.
+
+| the control plane answers | jobs | outcome | release to last exit + start-up | last spawn / release | first spawn to last exit | requests per job | early | leaks |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${scenarios.map(herdRow).join('\n')}
+
+Targets (issue 17): every job gets a token, within twice the ideal plus start-up, at most 3 requests per
+job on average; a control plane that admits nothing ends every job by \`timeout-seconds\`, each error naming
+the rate limit ("${RATE_LIMIT_WORDS}"); no secret in any output.
+`
+})()
+
+// ---------- targets: what the issues ask, met or not ----------
+/** @type {{what: string, measured: string, met: boolean}[]} */
+const targets = []
+const target = (what, measured, met) => targets.push({ what, measured, met })
+if (start) {
+  const ratio = median(start.ratios.v2)
+  target('loopback, v2 start to token ≤ 1.3× the floor (issue 13)', `${fmt(ratio, 2)}×`, ratio <= 1.3)
+}
+if (network) {
+  for (const s of network.scenarios.filter((x) => !x.extra)) {
+    const label = s.label.replace(/`/g, '')
+    const trips = Math.max(...s.roundTrips)
+    const idealTrips = Math.min(...s.idealRoundTrips)
+    target(`${RTT_MS} ms RTT, ${label}: round trips equal to the ideal client's`, `${trips} / ${idealTrips}`, trips <= idealTrips)
+    target(`${RTT_MS} ms RTT, ${label}: time ≤ 1.1× the ideal client`, `${fmt(median(s.ratios), 2)}×`, median(s.ratios) <= 1.1)
+  }
+}
+if (pathological) {
+  const shapes = pathological.results.filter((r) => !r.shape.startsWith('('))
+  const shapesMedian = median(shapes.map((r) => median(r.wallMs)))
+  const slowest = Math.max(...shapes.map((r) => median(r.wallMs)))
+  target(
+    `pathological shapes: slowest ≤ ${PATHOLOGICAL_GUARD}× the median (the bench's guard against non-linear work)`,
+    `${fmt(slowest / shapesMedian, 2)}×`,
+    slowest <= PATHOLOGICAL_GUARD * shapesMedian
+  )
+  const failed = pathological.results.filter((r) => r.failures.length > 0)
+  target(
+    'pathological shapes: every run ends in exit 1 with its error',
+    failed.length === 0 ? 'all' : failed.map((r) => `${r.carrier}, ${r.shape}: ${r.failures.join('; ')}`).join(' / '),
+    failed.length === 0
+  )
+}
+if (herd) {
+  for (const h of herd.scenarios) {
+    const label = `herd, ${h.label.replace(/`/g, '')}`
+    const n = h.jobs.length
+    const leaks = h.jobs.reduce((sum, j) => sum + j.leaks.length, 0)
+    target(`${label}: no secret or token in any output`, `${leaks} leak(s)`, leaks === 0)
+    target(`${label}: the gate let all ${n} jobs through together`, h.releasedAll ? 'all' : 'released by its time limit', h.releasedAll)
+    if (h.admitsNothing) {
+      const named = h.jobs.filter((j) => j.exitCode === 1 && j.namesRateLimit).length
+      // The other errors, grouped by their words (numbers and the URL left out), each with its count.
+      const others = new Map()
+      for (const j of h.jobs.filter((x) => !(x.exitCode === 1 && x.namesRateLimit))) {
+        const words = j.error === '' ? `exit ${j.exitCode}, no error` : j.error.replace(/https?:\/\/\S+/g, '<url>').replace(/\d+/g, 'N')
+        others.set(words, (others.get(words) ?? 0) + 1)
+      }
+      const otherwise = [...others].map(([words, count]) => `${count} × "${words.replace(/^.*?; the last one failed with /, '… ')}"`)
+      target(
+        `${label}: every job fails, its error naming the rate limit`,
+        `${named} / ${n}${otherwise.length ? `; the others: ${otherwise.join('; ')}` : ''}`,
+        named === n
+      )
+      // By its deadline, counted from its connection (its clock starts just before): spawn to exit
+      // also holds its start-up, seconds when a hundred processes start on two cores.
+      const latest = Math.max(...h.jobs.map((j) => j.connectToExitMs)) / 1000
+      const bound = h.timeoutS + HERD_DEADLINE_GRACE_S
+      target(
+        `${label}: every job ends by \`timeout-seconds\` (connect to exit ≤ ${bound} s)`,
+        `longest ${fmt(latest, 1)} s`,
+        latest <= bound
+      )
+      continue
+    }
+    const got = h.jobs.filter((j) => j.gotToken).length
+    const idealS = n / TOKENS_PER_SECOND
+    const bound = 2 * idealS + herd.startupMs / 1000
+    const took = (h.wallMs - h.releasedMs + herd.startupMs) / 1000
+    const perJob = h.tokenRequests / n
+    target(`${label}: every job gets a token`, `${got} / ${n}`, got === n)
+    target(`${label}: release to last exit + start-up ≤ 2 × ideal + start-up (${fmt(bound, 1)} s)`, `${fmt(took, 1)} s`, took <= bound)
+    target(`${label}: at most 3 requests per job on average`, fmt(perJob, 2), perJob <= 3)
+  }
+}
+const missed = targets.filter((t) => !t.met)
+const targetsSection =
+  targets.length === 0
+    ? undefined
+    : `## Targets
+
+| target | measured | |
+| --- | --- | --- |
+${targets.map((t) => `| ${t.what} | ${t.measured.replace(/\|/g, '\\|')} | ${t.met ? 'met' : '**missed**'} |`).join('\n')}
+
+${missed.length === 0 ? 'Every target met in this run.' : `**${missed.length} of ${targets.length} missed in this run.**`}
+`
+
 const totalSeconds = (Date.now() - benchStarted) / 1000
 const actionAtEnd = fingerprint()
-const actionLine =
-  actionAtEnd === actionAtStart
+rmSync(work, { recursive: true, force: true })
+const actionLine = freshBuild
+  ? `The action timed is a fresh build of src/ at ${sourceState()} (sha256 ${actionAtStart}); the committed dist/index.js ${distIsFresh ? 'is the same file' : '**differs from it** (`npm run check-dist`)'}.`
+  : actionAtEnd === actionAtStart
     ? `The action timed is ${ACTION} (sha256 ${actionAtStart}).`
     : `**Warning: ${ACTION} changed during this run** (sha256 ${actionAtStart} at the start, ${actionAtEnd} at the end): the numbers mix two versions; run again.`
 const command = `node bench/bench.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`
 const report = `# Benchmarks
 
 Produced by \`npm run bench\` (\`${command}\`) on ${new Date().toISOString().slice(0, 10)}: node ${process.version},
-${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, in ${fmt(totalSeconds, 0)} s${only ? ` (only: ${only.join(', ')})` : ''}. Every number below comes from that one run.
+${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, in ${fmt(totalSeconds, 0)} s${only ? ` (only: ${only.join(', ')})` : ''}, load average ${loadAtStart} at the start and ${loadavg()
+  .map((x) => x.toFixed(1))
+  .join(', ')} at the end (1, 5, 15 min; the machine is shared). Every number below comes from that one run.
 Timings on this machine are noisy: read the ratios, which pair each run with the run of the
 reference (floor or ideal client) just before or after it.
 
 ${actionLine}
 
-${[startSection, network && networkReport(network), bundleSection, profileSection, loadSection].filter(Boolean).join('\n')}`
+${[
+  targetsSection,
+  startSection,
+  network && networkReport({ ...network, actionScript: actionName }),
+  bundleSection,
+  profileSection,
+  pathologicalSection,
+  herdSection
+]
+  .filter(Boolean)
+  .join('\n')}`
 const notes = existsSync('bench/NOTES.md') ? `\n${readFileSync('bench/NOTES.md', 'utf8')}` : ''
 if (OUT !== undefined) writeFileSync(OUT, report + notes)
 log(report)
 
-// The two headline numbers, last, so that they are the first thing seen after a run.
+// The targets, last, so that they are the first thing seen after a run; a missed one fails the run.
 log('--- summary')
 log(actionLine)
-if (start) log(`loopback, v2 start to token vs the floor: ${fmt(median(start.ratios.v2), 2)}× (target ≤ 1.3)`)
-if (network) {
-  for (const s of network.scenarios) {
-    log(
-      `${RTT_MS} ms RTT, ${s.label.replace(/`/g, '')}: round trips ${Math.max(...s.roundTrips)} / ${Math.max(...s.idealRoundTrips)}, time ${fmt(median(s.ratios), 2)}× the ideal client${s.extra ? '' : ' (targets: equal, ≤ 1.1)'}`
-    )
-  }
-}
+for (const t of targets) log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured}`)
 log(
   `parts: ${Object.entries(partSeconds)
     .map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`)
-    .join(', ')}; total ${fmt(totalSeconds, 0)} s${OUT ? `; wrote ${OUT}` : '; BENCHMARKS.md not written (--only without --out)'}`
+    .join(', ')}; total ${fmt(totalSeconds, 0)} s; ${OUT ? `wrote ${OUT}` : 'BENCHMARKS.md not written (--write writes it)'}`
 )
+if (missed.length > 0) {
+  log(`bench: ${missed.length} of ${targets.length} target(s) missed: ${missed.map((t) => t.what).join('; ')}`)
+  process.exitCode = 1
+}
