@@ -27,6 +27,21 @@ describe('redact', () => {
   })
 })
 
+describe('redact, against what a hostile server makes of a value', () => {
+  it('hides a run of the secret whatever its ASCII case: a URL parser lower-cases a host', () => {
+    const secret = 'S3cr3t-Value-0123456789abcdef'
+    expect(redact('https://s3cr3t-value-0123456789abcdef.evil.example/', [secret])).toBe('https://***.evil.example/')
+    expect(redact('path/HORSE%2FBATTERY', ['horse%2fbattery'])).toBe('path/***')
+  })
+
+  it('a token ending in the closing marker cannot unmark a span and keep it from being cut', () => {
+    const token = 'abcdefg\uE001'
+    const line = printableLine(`answered ${untrusted(`${'Z'.repeat(5000)}abcdefg`)}`, [token])
+    expect(line.length).toBeLessThan(300)
+    expect(line).toBe(`answered ${'Z'.repeat(200)}…`)
+  })
+})
+
 describe('encodings', () => {
   it('hides the secret as a server echoing a request would quote it', () => {
     const secret = 'k7+Qz/9~aB*3 xY=Lm+8/Tq~Wr*5=Hn'
@@ -130,15 +145,16 @@ describe('LogBoundary', () => {
     expect(lines).toEqual(['info a ***', 'debug b c', 'warning ## [warning]d', `error ${'e'.repeat(200)}…`])
   })
 
-  it('holds lines until release, then redacts them against the values known by then', () => {
+  it('holds lines that quote the outside until release, then redacts them against the values known by then', () => {
     const { lines, boundary } = recorder()
     boundary.hold()
-    boundary.info(`early ${SECRET}`)
-    expect(lines).toEqual([])
+    boundary.info(`early ${untrusted(SECRET)}`)
+    boundary.info('progress in its own words')
+    expect(lines).toEqual(['info progress in its own words'])
     boundary.addSecret(SECRET)
     boundary.release()
     boundary.info('late')
-    expect(lines).toEqual(['info early ***', 'info late'])
+    expect(lines).toEqual(['info progress in its own words', 'info early ***', 'info late'])
   })
 
   it('releases nothing when nothing was held', () => {

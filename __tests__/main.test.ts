@@ -55,12 +55,12 @@ const printed = (events: Event[]) =>
 describe('run', () => {
   it('masks the secret first and the token before any output, then sets outputs, then exports the variable', async () => {
     const { events } = await runWith({}, [
-      jsonAnswer(200, { access_token: TOKEN, token_type: 'Bearer', expires_in: 3600, refresh_token: 'refresh-xyz' })
+      jsonAnswer(200, { access_token: TOKEN, token_type: 'Bearer', expires_in: 3600, refresh_token: 'refresh-0123456789-xyz' })
     ])
     expect(events.filter(([kind]) => kind !== 'debug')).toEqual([
       ['mask', SECRET],
       ['mask', TOKEN],
-      ['mask', 'refresh-xyz'],
+      ['mask', 'refresh-0123456789-xyz'],
       ['output', 'token', TOKEN],
       ['output', 'expires-in', '3600'],
       ['output', 'expires-at', new Date(NOW + 3_600_000).toISOString()],
@@ -76,7 +76,7 @@ describe('run', () => {
     for (const line of printed(events)) {
       expect(line).not.toContain(SECRET)
       expect(line).not.toContain(TOKEN)
-      expect(line).not.toContain('refresh-xyz')
+      expect(line).not.toContain('refresh-0123456789-xyz')
     }
   })
 
@@ -307,15 +307,30 @@ describe('handing on', () => {
   })
 
   it.each([
-    ['an access token', { access_token: TOKEN, refresh_token: 'e       ', id_token: 'ab\n\n\n\n\n\n\n' }, [SECRET, TOKEN]],
+    ['padded and multi-line tokens', { access_token: TOKEN, refresh_token: 'e       ', id_token: 'ab\n\n\n\n\n\n\n' }, [SECRET, TOKEN]],
     [
-      'a multi-line other token, line by line',
-      { access_token: TOKEN, id_token: 'line-one-abc\n  line-two-xyz  \nab' },
-      [SECRET, TOKEN, 'line-one-abc', 'line-two-xyz']
+      'words a server calls tokens',
+      { access_token: TOKEN, refresh_token: 'password', id_token: 'Deploying to\nproduction ok' },
+      [SECRET, TOKEN]
+    ],
+    [
+      'a refresh token shaped like one',
+      { access_token: TOKEN, refresh_token: 'refresh-0123456789-abc' },
+      [SECRET, TOKEN, 'refresh-0123456789-abc']
     ]
-  ])('sends the runner only masks of one trimmed line of 8 characters or more: %s', async (_, body, masks) => {
+  ])('sends the runner masks only of values shaped like tokens: %s', async (_, body, masks) => {
     const { events } = await runWith({}, [jsonAnswer(200, body)])
     expect(events.filter(([kind]) => kind === 'mask').map(([, value]) => value)).toEqual(masks)
+  })
+
+  it('still redacts a token it does not send as a mask', async () => {
+    const { events } = await runWith(
+      {},
+      [jsonAnswer(404, { message: 'no v2, the password!' }), jsonAnswer(200, { accessToken: TOKEN, refreshToken: 'the password!' })],
+      true
+    )
+    expect(events.filter(([kind]) => kind === 'mask').map(([, value]) => value)).toEqual([SECRET, TOKEN])
+    expect(events).toContainEqual(['debug', 'https://runai.example.com/api/v2/token answered HTTP 404: no v2, ***.'])
   })
 
   it('does not send a client secret shorter than 8 characters to the runner as a mask, and still redacts it', async () => {

@@ -17,7 +17,7 @@ function render(markdown: string): string {
   return execFileSync(CMARK, extensions, { input: markdown, encoding: 'utf8' })
 }
 
-async function summaryFor(inputs: Partial<Record<InputName, string>>): Promise<string> {
+async function summaryFor(inputs: Partial<Record<InputName, string>>, extra: Record<string, string> = {}): Promise<string> {
   const NOW = 1_800_000_000_000
   const summaries: string[] = []
   const core: ActionCore = {
@@ -35,7 +35,7 @@ async function summaryFor(inputs: Partial<Record<InputName, string>>): Promise<s
     isDebug: () => false,
     appendSummary: async (markdown) => void summaries.push(markdown)
   }
-  const answer = jsonAnswer(200, { access_token: fakeJwt(NOW / 1000 + 3600, 'summary') })
+  const answer = jsonAnswer(200, { access_token: fakeJwt(NOW / 1000 + 3600, 'summary'), ...extra })
   await run({ core, clock: fakeClock(NOW), env: RUNNER_ENV, createSender: () => scriptedSender([answer]) })
   expect(summaries).toHaveLength(1)
   return summaries[0] ?? ''
@@ -69,6 +69,18 @@ describeRendered('the job summary, as GitHub renders it', () => {
     expect(html).toMatch(
       /^<p>Run:ai token for client <code>team-a-deployer<\/code> from <code>https:\/\/runai\.example\.com<\/code> \(api-version v2\), expires 2027-01-15T0\d:00:00\.000Z\.<\/p>\n$/
     )
+  })
+
+  it.each([
+    [
+      'a fence and the text after it',
+      { url: 'http://localhost:45375', 'client-id': 'ci-runner' },
+      { refresh_token: '` from `', id_token: '` (api-v' }
+    ],
+    ['a fence before a www. client ID', { 'client-id': 'www.evil-example.com' }, { refresh_token: 'client `' }]
+  ])('no link when tokens the server sent are redacted out of it: %s', async (_, inputs, tokens) => {
+    const html = render(await summaryFor(inputs, tokens))
+    expect(html).not.toMatch(/<a[\s>]/)
   })
 
   it.each(HOSTILE_CLIENT_IDS)('no link, image or HTML from a client ID of %j', async (clientId) => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -32,6 +33,27 @@ describe('parseCaInput', () => {
       throw new Error('no')
     }
     expect(() => parseCaInput('/some/ca.pem', failing)).toThrow('cannot read "/some/ca.pem" (unreadable).')
+  })
+
+  it.each([
+    ['a device', '/dev/zero'],
+    ['a directory', '/tmp']
+  ])('refuses %s at once, before reading it', (_, path) => {
+    expect(() => parseCaInput(path)).toThrow(
+      `Input \`ca-certificate\` is neither PEM text (-----BEGIN CERTIFICATE-----…) nor a readable file: cannot read "${path}" (not a regular file).`
+    )
+  })
+
+  it('refuses a FIFO at once: reading one nobody writes to would block the step for good', () => {
+    const fifo = join(ca.dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    expect(() => parseCaInput(fifo)).toThrow('(not a regular file)')
+  })
+
+  it('refuses a file larger than 1 MiB', () => {
+    const big = join(ca.dir, 'big.pem')
+    writeFileSync(big, 'x'.repeat(1024 * 1024 + 1))
+    expect(() => parseCaInput(big)).toThrow('(larger than 1024 KiB)')
   })
 
   it('refuses a file without a certificate', () => {

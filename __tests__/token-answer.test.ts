@@ -97,6 +97,18 @@ describe('interpretAnswer', () => {
     expect(interpretAnswer(answer)).toEqual({ kind: 'other', status: 401, detail: 'HTTP 401', plain: 'HTTP 401', json: true })
   })
 
+  it('leaves out an expires_in under a second: it says nothing usable', () => {
+    expect(interpretAnswer(jsonAnswer(200, { access_token: AT, expires_in: 0.5 }))).toEqual({
+      kind: 'token',
+      grant: { accessToken: AT, otherTokens: [] }
+    })
+  })
+
+  it('calls an empty body empty, and a 304 no redirect', () => {
+    expect(interpretAnswer(textAnswer(204, ''))).toMatchObject({ kind: 'other', detail: 'HTTP 204 with an empty body' })
+    expect(interpretAnswer({ status: 304, contentType: '', body: '' })).toMatchObject({ kind: 'other', status: 304 })
+  })
+
   it('a body that is not an object is not JSON for us', () => {
     expect(interpretAnswer(jsonAnswer(200, ['access_token']))).toMatchObject({
       kind: 'other',

@@ -254,6 +254,25 @@ describe('requestToken: retries', () => {
     await expect(failing.result).rejects.toThrow('after 1 attempt(s)')
   })
 
+  it('names the Retry-After when a 500 asks to wait longer than timeout-seconds leaves', async () => {
+    const h = harness([jsonAnswer(500, {}, { retryAfter: '60' })], { timeoutMs: 10_000 })
+    await expect(h.result).rejects.toThrow(
+      'The control plane asked to wait 60 s before the next attempt (Retry-After), more than `timeout-seconds` (10) leaves; try again later, or raise `timeout-seconds`.'
+    )
+  })
+
+  it('reads a Retry-After of 400 digits as a day, not as Infinity', async () => {
+    const h = harness([jsonAnswer(429, {}, { retryAfter: '9'.repeat(400) })], { timeoutMs: 10_000 })
+    await expect(h.result).rejects.toThrow('asked to wait 86400 s before the next attempt')
+  })
+
+  it('under a rate limit, shortens the jitter to the time left while the floor still fits', async () => {
+    const limited = jsonAnswer(429, {}, { retryAfter: '1' })
+    const h = harness([limited, v2Token], { timeoutMs: 3_000 }, fakeClock(1_800_000_000_000, 0.99))
+    await expect(h.result).resolves.toMatchObject({ generation: 'v2' })
+    expect(h.clock.sleeps).toEqual([2_000])
+  })
+
   it('paces a 429 without Retry-After from a floor of 1 s', async () => {
     const h = harness([jsonAnswer(429, {}), jsonAnswer(429, {}), v2Token])
     await h.result
@@ -327,7 +346,7 @@ describe('requestToken: retries', () => {
   it('never waits past timeout-seconds, and blames a Retry-After beyond it when that was the cause', async () => {
     const h = harness([jsonAnswer(429, {}, { retryAfter: '60' })], { timeoutMs: 10_000 })
     await expect(h.result).rejects.toThrow(
-      `Could not get a Run:ai token from ${BASE}/api/v2/token after 1 attempt(s) in 0 s; the last one failed with HTTP 429. The control plane asked to wait 60 s before the next attempt (Retry-After), more than \`timeout-seconds\` (10) leaves; try again later, or raise \`timeout-seconds\`.`
+      `Could not get a Run:ai token from ${BASE}/api/v2/token after 1 attempt(s) in 0 s; the last one failed with HTTP 429. The control plane kept limiting requests (HTTP 429) and asked to wait 60 s before the next attempt (Retry-After), more than \`timeout-seconds\` (10) leaves; try again later, run fewer jobs at once against it (\`strategy.max-parallel\`), or raise \`timeout-seconds\`.`
     )
     expect(h.clock.sleeps).toEqual([])
   })
@@ -357,7 +376,7 @@ describe('requestToken: retries', () => {
       { maxAttempts: 2, timeoutMs: 20_000 }
     )
     await expect(h.result).rejects.toThrow(
-      'leaves no time for another attempt. The control plane kept limiting requests (HTTP 429); try again later; a large matrix of jobs against one control plane needs a longer `timeout-seconds`, or raise `timeout-seconds`.'
+      'leaves no time for another attempt. The control plane kept limiting requests (HTTP 429); try again later, run fewer jobs at once against it (`strategy.max-parallel`), or raise `timeout-seconds`.'
     )
   })
 

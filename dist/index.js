@@ -527,9 +527,12 @@ var InputError = class extends ActionError {
 };
 var OWN_CODE = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1));
 var MAX_FRAMES = 10;
-function ownStackFrames(stack, ownCode = OWN_CODE) {
+function ownStackFrames(error2, ownCode = OWN_CODE) {
+  const header = error2.message === "" ? error2.name : error2.name === "" ? error2.message : `${error2.name}: ${error2.message}`;
+  const stack = error2.stack ?? "";
+  if (!stack.startsWith(header)) return [];
   const places = [ownCode.href, ownCode.pathname];
-  return stack.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("at ") && places.some((place) => line.includes(place))).slice(0, MAX_FRAMES);
+  return stack.slice(header.length).split("\n").map((line) => line.trim()).filter((line) => line.startsWith("at ") && places.some((place) => line.includes(place))).slice(0, MAX_FRAMES);
 }
 
 // src/expiry.ts
@@ -735,7 +738,31 @@ var RESERVED_ENV_NAMES = /* @__PURE__ */ new Set([
   "RUSTFLAGS",
   "GOFLAGS",
   "PERLLIB",
-  "LUA_INIT",
+  "JAVA_HOME",
+  "GOROOT",
+  "GOPATH",
+  "GOPROXY",
+  "GOPRIVATE",
+  "GONOSUMDB",
+  "GOTOOLCHAIN",
+  "PHPRC",
+  "TCLLIBPATH",
+  "ERL_LIBS",
+  "PKG_CONFIG_PATH",
+  "CC",
+  "CXX",
+  "CPP",
+  "LD",
+  "CFLAGS",
+  "CXXFLAGS",
+  "CPPFLAGS",
+  "LDFLAGS",
+  "MAKEFLAGS",
+  "SHELL",
+  "HISTFILE",
+  "INPUTRC",
+  "TERMINFO",
+  "BROWSER",
   "EDITOR",
   "VISUAL",
   "PAGER",
@@ -747,6 +774,7 @@ var RESERVED_ENV_NAMES = /* @__PURE__ */ new Set([
   "CURL_CA_BUNDLE",
   "REQUESTS_CA_BUNDLE",
   "GNUPGHOME",
+  "GOOGLE_APPLICATION_CREDENTIALS",
   "HTTP_PROXY",
   "HTTPS_PROXY",
   "ALL_PROXY",
@@ -765,6 +793,12 @@ var RESERVED_ENV_PREFIXES = [
   "PIP_",
   "PERL5",
   "RUBY",
+  "GEM_",
+  "BUNDLE_",
+  "LUA_",
+  "CARGO_",
+  "R_",
+  "AWS_",
   "DOTNET_",
   "CORECLR_",
   "COMPLUS_",
@@ -818,15 +852,14 @@ var Redactor = class {
   }
   /** Looks for these values too. */
   add(secrets) {
-    for (const secret of secrets) {
-      for (const variant of /* @__PURE__ */ new Set([secret, secret.replace(MARKERS, "\uFFFD")])) this.addValue(variant);
-    }
+    for (const secret of secrets) this.addValue(secret.replace(MARKERS, "\uFFFD"));
   }
   addValue(value) {
     if (value.length >= MIN_HIDDEN_RUN) {
       for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) {
-        this.runs.add(value.slice(i, i + MIN_HIDDEN_RUN));
-        this.runStarts.add(value.charCodeAt(i));
+        const run2 = asciiLowerCase(value.slice(i, i + MIN_HIDDEN_RUN));
+        this.runs.add(run2);
+        this.runStarts.add(run2.charCodeAt(0));
       }
     } else if (value !== "") {
       this.whole.push(value);
@@ -837,8 +870,9 @@ var Redactor = class {
     const hidden = new Uint8Array(text.length);
     let any = false;
     if (this.runs.size > 0) {
-      for (let i = 0; i + MIN_HIDDEN_RUN <= text.length; i++) {
-        if (this.runStarts.has(text.charCodeAt(i)) && this.runs.has(text.slice(i, i + MIN_HIDDEN_RUN))) {
+      const folded = asciiLowerCase(text);
+      for (let i = 0; i + MIN_HIDDEN_RUN <= folded.length; i++) {
+        if (this.runStarts.has(folded.charCodeAt(i)) && this.runs.has(folded.slice(i, i + MIN_HIDDEN_RUN))) {
           hidden.fill(1, i, i + MIN_HIDDEN_RUN);
           any = true;
         }
@@ -861,6 +895,9 @@ var Redactor = class {
     return out;
   }
 };
+function asciiLowerCase(text) {
+  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
 function neutralise(text) {
   return text.replace(/[\s\u2028\u2029]+/g, " ").replace(INVISIBLE, escapeInvisible).replace(/##\[/g, "## [").replace(/^(\s*):/, "$1\\:");
 }
@@ -955,7 +992,7 @@ var LogBoundary = class {
   }
   print(sink, message) {
     const print = () => sink(this.render(message));
-    if (this.held === void 0) print();
+    if (this.held === void 0 || !message.includes(OPEN)) print();
     else this.held.push(print);
   }
 };
@@ -1132,7 +1169,7 @@ function isRateLimit(status, retryAfterMs) {
 function parseRetryAfter(value, nowMs) {
   if (value === void 0) return void 0;
   const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1e3;
+  if (/^\d+$/.test(text)) return Math.min(Number(text), 86400) * 1e3;
   if (!/GMT$/i.test(text)) return void 0;
   const date = Date.parse(text);
   return Number.isNaN(date) ? void 0 : Math.max(0, date - nowMs);
@@ -1175,12 +1212,16 @@ async function withRetries(where, attempt, limits, clock, log) {
     );
     const { cause, fix } = diagnosis(outcome, pacedByServer);
     if (!pacedByServer && failures >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`);
-    const delay = pacedByServer ? rateLimitDelayMs(rateLimits, retryAfterMs, () => clock.random()) : retryDelayMs(failures, retryAfterMs, () => clock.random());
+    let delay = pacedByServer ? rateLimitDelayMs(rateLimits, retryAfterMs, () => clock.random()) : retryDelayMs(failures, retryAfterMs, () => clock.random());
+    const floor = retryAfterMs ?? RATE_LIMIT_FLOOR_MS;
+    const latest = limits.deadline - clock.now() - BACKOFF_BASE_MS;
+    if (pacedByServer && delay > latest && floor <= latest) delay = latest;
     if (clock.now() + delay >= limits.deadline) {
       const timeout = `\`timeout-seconds\` (${limits.timeoutMs / 1e3})`;
       if (retryAfterMs !== void 0 && clock.now() + retryAfterMs >= limits.deadline) {
+        const asked = `asked to wait ${Math.ceil(retryAfterMs / 1e3)} s before the next attempt (Retry-After), more than ${timeout} leaves`;
         throw new ActionError(
-          `${givingUp} The control plane asked to wait ${Math.ceil(retryAfterMs / 1e3)} s before the next attempt (Retry-After), more than ${timeout} leaves; try again later, or raise \`timeout-seconds\`.`
+          pacedByServer ? `${givingUp} ${cause} and ${asked}; ${fix}, or raise \`timeout-seconds\`.` : `${givingUp} The control plane ${asked}; try again later, or raise \`timeout-seconds\`.`
         );
       }
       throw new ActionError(`${givingUp} ${timeout} leaves no time for another attempt. ${cause}; ${fix}, or raise \`timeout-seconds\`.`);
@@ -1200,7 +1241,7 @@ function diagnosis(outcome, pacedByServer) {
     if (pacedByServer) {
       return {
         cause: `The control plane kept limiting requests (HTTP ${outcome.status})`,
-        fix: "try again later; a large matrix of jobs against one control plane needs a longer `timeout-seconds`"
+        fix: "try again later, run fewer jobs at once against it (`strategy.max-parallel`)"
       };
     }
     return { cause: "The control plane may be down or overloaded", fix: "try again later" };
@@ -1227,7 +1268,7 @@ function diagnosis(outcome, pacedByServer) {
 }
 
 // src/tls-trust.ts
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 var PEM_BEGIN = "-----BEGIN CERTIFICATE-----";
 var PEM_END = "-----END CERTIFICATE-----";
@@ -1242,7 +1283,13 @@ function pemCertificates(text) {
   }
   return blocks;
 }
-var readUtf8 = (path) => readFileSync(path, "utf8");
+var MAX_CA_FILE_BYTES = 1024 * 1024;
+var readUtf8 = (path) => {
+  const stats = statSync(path);
+  if (!stats.isFile()) throw Object.assign(new Error("not a regular file"), { code: "not a regular file" });
+  if (stats.size > MAX_CA_FILE_BYTES) throw Object.assign(new Error("too large"), { code: `larger than ${MAX_CA_FILE_BYTES / 1024} KiB` });
+  return readFileSync(path, "utf8");
+};
 async function trustedContext(givenCa, env = process.env, tlsModule, readFile = readUtf8) {
   const node = tlsModule ?? await import("node:tls");
   const hasDefaultList = typeof node.getCACertificates === "function";
@@ -1312,19 +1359,23 @@ var EXPIRES_IN_KEYS = ["expires_in", "expiresin"];
 var BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 var MIN_REDACTED_TOKEN = 8;
 var MIN_ACCESS_TOKEN_CHARS = 16;
+function hasTokenShape(value) {
+  return value.length >= MIN_ACCESS_TOKEN_CHARS && BEARER_TOKEN.test(value);
+}
 function interpretAnswer(answer) {
   const { status } = answer;
   const fields = parseJsonObject(answer.body);
   const reason = fields === void 0 ? void 0 : errorReason(fields);
   const detail = describeStatus(status, reason);
-  if (status >= 300 && status < 400) {
+  if (status >= 300 && status < 400 && status !== 304) {
     return { kind: "redirect", status, location: answer.location ?? "", detail, plain: `HTTP ${status}` };
   }
   if (fields === void 0 && looksLikeWebPage(answer)) {
     return own({ kind: "web-page", status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` });
   }
   if (fields === void 0) {
-    return own({ kind: "other", status, detail: `HTTP ${status} with a body that is not JSON`, json: false });
+    const body = answer.body.trim() === "" ? "an empty body" : "a body that is not JSON";
+    return own({ kind: "other", status, detail: `HTTP ${status} with ${body}`, json: false });
   }
   if (status >= 200 && status < 300) {
     const accessToken = stringField(fields, ACCESS_TOKEN_KEYS);
@@ -1383,7 +1434,7 @@ function positiveNumberField(fields, keys) {
   for (const key of keys) {
     const value = fields.get(key);
     const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof n === "number" && Number.isFinite(n) && n > 0) return Math.floor(n);
+    if (typeof n === "number" && Number.isFinite(n) && n >= 1) return Math.floor(n);
   }
   return void 0;
 }
@@ -1693,6 +1744,17 @@ function exchange(send, options, body, peer, controller) {
     req.once("error", (error2) => {
       reject(req.reusedSocket && STALE_CONNECTION_CODES.has(String(error2.code)) ? new StaleConnection(error2.message) : error2);
     });
+    req.once("upgrade", (res, socket) => {
+      socket.destroy();
+      reject(
+        new TransportError(
+          `${peer.label} answered HTTP ${res.statusCode} (switching protocols) instead of answering the request; \`url\` does not point at the Run:ai API.`,
+          "switched-protocols",
+          peer.role
+        )
+      );
+    });
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
     req.end(body);
   });
 }
@@ -1725,7 +1787,7 @@ async function run(deps = defaultDeps) {
   const log = new LogBoundary({ info: core.info, debug: core.debug, warning: core.warning, error: core.setFailed });
   const mask = (value) => {
     log.addSecret(value);
-    runnerMasks(value).forEach(core.setSecret);
+    if (hasTokenShape(value)) core.setSecret(value);
   };
   const maskSent = (value) => {
     log.addRequestSecret(value);
@@ -1769,11 +1831,11 @@ async function run(deps = defaultDeps) {
         `The token's expiry time (${expiry.expiresAt}) is already past by the runner's clock (${new Date(clock.now()).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`
       );
     }
-    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry));
+    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry, log));
   } catch (error2) {
     log.error(failureMessage(error2));
     if (error2 instanceof Error && error2.stack !== void 0 && core.isDebug()) {
-      const frames = ownStackFrames(error2.stack).map(untrusted);
+      const frames = ownStackFrames(error2).map(untrusted);
       if (frames.length > 0) log.debug(`Where it failed: ${frames.join("; ")}`);
     }
   } finally {
@@ -1795,7 +1857,7 @@ async function writeSummary(core, log, env, line) {
     return;
   }
   try {
-    await core.appendSummary(log.render(line));
+    await core.appendSummary(line);
   } catch (error2) {
     log.warning(`The job summary could not be written (${untrusted(String(error2))}); the token was handed on as usual.`);
   }
@@ -1813,8 +1875,9 @@ function successMessage(config, issued, expiry) {
   const where = config.exportEnv ? ` Later steps find it in $${config.envName} and in the step output \`token\`.` : " It is in the step output `token`.";
   return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`;
 }
-function summaryLine(config, issued, expiry) {
-  return `Run:ai token for client ${codeSpan(config.clientId)} from ${codeSpan(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? "at an unknown time"}.`;
+function summaryLine(config, issued, expiry, log) {
+  const value = (text) => codeSpan(log.render(text));
+  return `Run:ai token for client ${value(config.clientId)} from ${value(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? "at an unknown time"}.`;
 }
 function codeSpan(text) {
   let longest = 0;

@@ -19,13 +19,19 @@ const OWN_CODE = new URL(import.meta.url.slice(0, import.meta.url.lastIndexOf('/
 const MAX_FRAMES = 10
 
 /**
- * The frames of a stack that are in the action's own code, at most {@link MAX_FRAMES}. Only lines
- * that name that code count: an error's message may hold a server's text over many lines, some of
- * which may look like frames, and Node's own frames say nothing the user can act on.
+ * The frames of an error's stack that are in the action's own code, at most {@link MAX_FRAMES}.
+ * Only what follows the message counts (a message may hold a server's text over many lines, some
+ * shaped like frames), and of that only frames naming that code: Node's own say nothing the user
+ * can act on.
  */
-export function ownStackFrames(stack: string, ownCode: URL = OWN_CODE): string[] {
+export function ownStackFrames(error: Error, ownCode: URL = OWN_CODE): string[] {
+  // How V8 heads a stack: as Error.prototype.toString writes the error.
+  const header = error.message === '' ? error.name : error.name === '' ? error.message : `${error.name}: ${error.message}`
+  const stack = error.stack ?? ''
+  if (!stack.startsWith(header)) return []
   const places = [ownCode.href, ownCode.pathname]
   return stack
+    .slice(header.length)
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.startsWith('at ') && places.some((place) => line.includes(place)))

@@ -50,17 +50,18 @@ export class Redactor {
 
   /** Looks for these values too. */
   add(secrets: readonly string[]): void {
-    for (const secret of secrets) {
-      // Untrusted text has its marker characters replaced; a value holding them is looked for so too.
-      for (const variant of new Set([secret, secret.replace(MARKERS, '\uFFFD')])) this.addValue(variant)
-    }
+    // Untrusted text has its marker characters replaced, so a value is looked for that way only:
+    // a server's token ending in the closing marker must not redact the marker of a span and so
+    // keep the span from being cut.
+    for (const secret of secrets) this.addValue(secret.replace(MARKERS, '\uFFFD'))
   }
 
   private addValue(value: string): void {
     if (value.length >= MIN_HIDDEN_RUN) {
       for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) {
-        this.runs.add(value.slice(i, i + MIN_HIDDEN_RUN))
-        this.runStarts.add(value.charCodeAt(i))
+        const run = asciiLowerCase(value.slice(i, i + MIN_HIDDEN_RUN))
+        this.runs.add(run)
+        this.runStarts.add(run.charCodeAt(0))
       }
     } else if (value !== '') {
       this.whole.push(value)
@@ -72,8 +73,11 @@ export class Redactor {
     const hidden = new Uint8Array(text.length)
     let any = false
     if (this.runs.size > 0) {
-      for (let i = 0; i + MIN_HIDDEN_RUN <= text.length; i++) {
-        if (this.runStarts.has(text.charCodeAt(i)) && this.runs.has(text.slice(i, i + MIN_HIDDEN_RUN))) {
+      // Runs are compared without regard to ASCII case: a URL parser lower-cases a host, and
+      // percent-escapes come in either case, so a secret echoed there must not slip through.
+      const folded = asciiLowerCase(text)
+      for (let i = 0; i + MIN_HIDDEN_RUN <= folded.length; i++) {
+        if (this.runStarts.has(folded.charCodeAt(i)) && this.runs.has(folded.slice(i, i + MIN_HIDDEN_RUN))) {
           hidden.fill(1, i, i + MIN_HIDDEN_RUN)
           any = true
         }
@@ -96,6 +100,11 @@ export class Redactor {
     }
     return out
   }
+}
+
+/** A-Z as a-z, nothing else: unlike toLowerCase, it keeps every character at its index. */
+function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase())
 }
 
 /** Replaces each masked value, and every run of {@link MIN_HIDDEN_RUN} of its characters, with `***`. */
@@ -269,7 +278,9 @@ export class LogBoundary {
 
   private print(sink: LineSink, message: string): void {
     const print = (): void => sink(this.render(message))
-    if (this.held === undefined) print()
+    // Only lines that quote the outside wait: the action's own words (progress lines) cannot
+    // carry a token, and must show while the step waits.
+    if (this.held === undefined || !message.includes(OPEN)) print()
     else this.held.push(print)
   }
 }

@@ -7,6 +7,7 @@ import { LogBoundary, runnerMasks, untrusted } from './log-boundary.js'
 import { proxyFor } from './proxy-settings.js'
 import { systemClock, type Clock } from './retry.js'
 import { parseCaInput } from './tls-trust.js'
+import { hasTokenShape } from './token-answer.js'
 import { requestToken, type IssuedToken } from './token-client.js'
 import { createTransport, type Sender, type TlsTrust } from './transport.js'
 
@@ -50,11 +51,13 @@ export const defaultDeps: RunDeps = {
 export async function run(deps: RunDeps = defaultDeps): Promise<void> {
   const { core, clock, env } = deps
   const log = new LogBoundary({ info: core.info, debug: core.debug, warning: core.warning, error: core.setFailed })
-  // The log boundary redacts the whole value; the runner gets only the lines it can live with.
+  // The log boundary redacts every token the server sent; the runner masks only those shaped like
+  // one (the access token always is: token-answer.ts refuses any other).
   const mask = (value: string): void => {
     log.addSecret(value)
-    runnerMasks(value).forEach(core.setSecret)
+    if (hasTokenShape(value)) core.setSecret(value)
   }
+  // A value the user gave: each of its lines the runner can live with.
   const maskSent = (value: string): void => {
     log.addRequestSecret(value)
     runnerMasks(value).forEach(core.setSecret)
@@ -100,11 +103,11 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
         `The token's expiry time (${expiry.expiresAt}) is already past by the runner's clock (${new Date(clock.now()).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`
       )
     }
-    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry))
+    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry, log))
   } catch (error) {
     log.error(failureMessage(error))
     if (error instanceof Error && error.stack !== undefined && core.isDebug()) {
-      const frames = ownStackFrames(error.stack).map(untrusted)
+      const frames = ownStackFrames(error).map(untrusted)
       if (frames.length > 0) log.debug(`Where it failed: ${frames.join('; ')}`)
     }
   } finally {
@@ -133,7 +136,9 @@ async function writeSummary(core: ActionCore, log: LogBoundary, env: NodeJS.Proc
     return
   }
   try {
-    await core.appendSummary(log.render(line))
+    // Already rendered value by value (summaryLine): rendering the Markdown as a whole could
+    // redact a code span's fence away and free a link.
+    await core.appendSummary(line)
   } catch (error) {
     log.warning(`The job summary could not be written (${untrusted(String(error))}); the token was handed on as usual.`)
   }
@@ -157,8 +162,10 @@ function successMessage(config: ActionConfig, issued: IssuedToken, expiry: Token
   return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`
 }
 
-function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
-  return `Run:ai token for client ${codeSpan(config.clientId)} from ${codeSpan(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
+/** Each value through the log boundary first, then into its code span: the fences stay whole. */
+function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined, log: LogBoundary): string {
+  const value = (text: string): string => codeSpan(log.render(text))
+  return `Run:ai token for client ${value(config.clientId)} from ${value(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
 }
 
 /**

@@ -101,7 +101,8 @@ export function isRateLimit(status: number, retryAfterMs: number | undefined): b
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined
   const text = value.trim()
-  if (/^\d+$/.test(text)) return Number(text) * 1000
+  // A day at most: a longer wait is no different for a step, and 400 digits would be Infinity.
+  if (/^\d+$/.test(text)) return Math.min(Number(text), 86_400) * 1000
   if (!/GMT$/i.test(text)) return undefined // HTTP dates end in GMT; Date.parse would take "-1" as a year
   const date = Date.parse(text)
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
@@ -182,14 +183,22 @@ export async function withRetries<T>(
     )
     const { cause, fix } = diagnosis(outcome, pacedByServer)
     if (!pacedByServer && failures >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`)
-    const delay = pacedByServer
+    let delay = pacedByServer
       ? rateLimitDelayMs(rateLimits, retryAfterMs, () => clock.random())
       : retryDelayMs(failures, retryAfterMs, () => clock.random())
+    // Under a rate limit, the jitter gives way to the deadline as long as the server's floor fits:
+    // one more attempt, a second before the end, beats giving up with time left.
+    const floor = retryAfterMs ?? RATE_LIMIT_FLOOR_MS
+    const latest = limits.deadline - clock.now() - BACKOFF_BASE_MS
+    if (pacedByServer && delay > latest && floor <= latest) delay = latest
     if (clock.now() + delay >= limits.deadline) {
       const timeout = `\`timeout-seconds\` (${limits.timeoutMs / 1000})`
       if (retryAfterMs !== undefined && clock.now() + retryAfterMs >= limits.deadline) {
+        const asked = `asked to wait ${Math.ceil(retryAfterMs / 1000)} s before the next attempt (Retry-After), more than ${timeout} leaves`
         throw new ActionError(
-          `${givingUp} The control plane asked to wait ${Math.ceil(retryAfterMs / 1000)} s before the next attempt (Retry-After), more than ${timeout} leaves; try again later, or raise \`timeout-seconds\`.`
+          pacedByServer
+            ? `${givingUp} ${cause} and ${asked}; ${fix}, or raise \`timeout-seconds\`.`
+            : `${givingUp} The control plane ${asked}; try again later, or raise \`timeout-seconds\`.`
         )
       }
       throw new ActionError(`${givingUp} ${timeout} leaves no time for another attempt. ${cause}; ${fix}, or raise \`timeout-seconds\`.`)
@@ -214,7 +223,7 @@ function diagnosis(outcome: Outcome, pacedByServer: boolean): { cause: string; f
     if (pacedByServer) {
       return {
         cause: `The control plane kept limiting requests (HTTP ${outcome.status})`,
-        fix: 'try again later; a large matrix of jobs against one control plane needs a longer `timeout-seconds`'
+        fix: 'try again later, run fewer jobs at once against it (`strategy.max-parallel`)'
       }
     }
     return { cause: 'The control plane may be down or overloaded', fix: 'try again later' }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
 import type * as tls from 'node:tls'
 import { Input } from './constants.js'
@@ -25,7 +25,19 @@ export function pemCertificates(text: string): string[] {
 }
 
 export type ReadTextFile = (path: string) => string
-const readUtf8: ReadTextFile = (path) => readFileSync(path, 'utf8')
+/** Larger than any bundle of CA certificates; `/dev/zero` would otherwise fill the memory. */
+export const MAX_CA_FILE_BYTES = 1024 * 1024
+/**
+ * A regular file of at most {@link MAX_CA_FILE_BYTES}, read whole. Checked first because the read
+ * is synchronous, before any deadline: a FIFO nobody writes to, or a device, would block the
+ * step for good.
+ */
+const readUtf8: ReadTextFile = (path) => {
+  const stats = statSync(path)
+  if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' })
+  if (stats.size > MAX_CA_FILE_BYTES) throw Object.assign(new Error('too large'), { code: `larger than ${MAX_CA_FILE_BYTES / 1024} KiB` })
+  return readFileSync(path, 'utf8')
+}
 
 /** The part of node:tls that trust is built with; tests pass a stand-in. */
 export type TlsModule = Pick<typeof tls, 'createSecureContext' | 'rootCertificates'> & {

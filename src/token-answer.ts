@@ -47,20 +47,32 @@ const MIN_REDACTED_TOKEN = 8
 /** Real Run:ai access tokens are JWTs of hundreds of characters; anything this short is not one. */
 export const MIN_ACCESS_TOKEN_CHARS = 16
 
+/**
+ * A value shaped like a token a control plane issues: an RFC 6750 bearer token of at least
+ * {@link MIN_ACCESS_TOKEN_CHARS} characters. Only such a value is sent to the runner as a mask,
+ * which hides it in every later line of the job: a server must not get "password" or a line of
+ * the log masked by calling it a refresh token.
+ */
+export function hasTokenShape(value: string): boolean {
+  return value.length >= MIN_ACCESS_TOKEN_CHARS && BEARER_TOKEN.test(value)
+}
+
 export function interpretAnswer(answer: HttpAnswer): AnswerVerdict {
   const { status } = answer
   const fields = parseJsonObject(answer.body)
   const reason = fields === undefined ? undefined : errorReason(fields)
   const detail = describeStatus(status, reason)
 
-  if (status >= 300 && status < 400) {
+  // 304 Not Modified answers a conditional request; it names no other address.
+  if (status >= 300 && status < 400 && status !== 304) {
     return { kind: 'redirect', status, location: answer.location ?? '', detail, plain: `HTTP ${status}` }
   }
   if (fields === undefined && looksLikeWebPage(answer)) {
     return own({ kind: 'web-page', status, detail: `HTTP ${status} with a web page (HTML) instead of JSON` })
   }
   if (fields === undefined) {
-    return own({ kind: 'other', status, detail: `HTTP ${status} with a body that is not JSON`, json: false })
+    const body = answer.body.trim() === '' ? 'an empty body' : 'a body that is not JSON'
+    return own({ kind: 'other', status, detail: `HTTP ${status} with ${body}`, json: false })
   }
   if (status >= 200 && status < 300) {
     const accessToken = stringField(fields, ACCESS_TOKEN_KEYS)
@@ -142,7 +154,8 @@ function positiveNumberField(fields: Map<string, unknown>, keys: string[]): numb
   for (const key of keys) {
     const value = fields.get(key)
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
-    if (typeof n === 'number' && Number.isFinite(n) && n > 0) return Math.floor(n)
+    // Under a second says nothing usable (and would read as "expires now"): absent, like 0.
+    if (typeof n === 'number' && Number.isFinite(n) && n >= 1) return Math.floor(n)
   }
   return undefined
 }

@@ -16,6 +16,8 @@ export type FailureKind =
   | 'tls'
   /** The answer is too large to be a token answer. */
   | 'too-large'
+  /** The peer switched protocols (HTTP 101) instead of answering. */
+  | 'switched-protocols'
   /** The proxy answered the CONNECT with something other than 200. */
   | 'proxy-refused'
 

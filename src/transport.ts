@@ -237,6 +237,20 @@ function exchange(
     req.once('error', (error: NodeJS.ErrnoException) => {
       reject(req.reusedSocket && STALE_CONNECTION_CODES.has(String(error.code)) ? new StaleConnection(error.message) : error)
     })
+    // A 101 hands the socket over to 'upgrade' and ends the request without an error: with no
+    // listener, nothing would settle this promise and the process would exit without a word.
+    req.once('upgrade', (res, socket) => {
+      socket.destroy()
+      reject(
+        new TransportError(
+          `${peer.label} answered HTTP ${res.statusCode} (switching protocols) instead of answering the request; \`url\` does not point at the Run:ai API.`,
+          'switched-protocols',
+          peer.role
+        )
+      )
+    })
+    // The deadline settles the attempt itself, whatever Node does or does not emit after an abort.
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
     req.end(body)
   })
 }

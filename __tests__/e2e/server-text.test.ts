@@ -145,6 +145,21 @@ describe('redacted as the server wrote it, before anything parses it', () => {
   })
 })
 
+describe('answers that are not answers', () => {
+  it('a 101 Switching Protocols: a clear error at once, not a silent exit', async () => {
+    const server = await hostile([
+      { kind: 'raw', raw: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n' }
+    ])
+    const run = await runAction({ url: server.url, ...credentials, 'api-version': 'v2' })
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      /^Could not get a Run:ai token from .+\/api\/v2\/token: 127\.0\.0\.1:\d+ answered HTTP 101 \(switching protocols\) instead of answering the request; `url` does not point at the Run:ai API\.$/
+    )
+    expect(run.durationMs).toBeLessThan(10_000)
+    expectSafe(run, [SECRET], [])
+  })
+})
+
 describe('time', () => {
   it('a 503 of 1 MiB of dots ends the step by timeout-seconds: 2, not minutes later', async () => {
     const dots = json(503, { message: `${'.'.repeat(MIB - 64)}x` })
