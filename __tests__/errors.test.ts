@@ -37,6 +37,12 @@ describe('ownStackFrames', () => {
     expect(ownStackFrames(errorWith('only a message', [frame(4)], ''), own)).toEqual([frame(4).trim()])
   })
 
+  it('gives nothing for an error without a stack', () => {
+    const error = new Error('x')
+    delete error.stack
+    expect(ownStackFrames(error, own)).toEqual([])
+  })
+
   it('keeps at most ten frames', () => {
     expect(
       ownStackFrames(
