@@ -19,8 +19,37 @@ describe('parseInputs', () => {
       maxAttempts: 5,
       caCertificate: '',
       insecureSkipTlsVerify: false,
-      jobSummary: false
+      jobSummary: false,
+      deploy: { cluster: '', project: '', permissions: [], listClusters: false }
     })
+  })
+
+  it('reads the deploy context: a cluster, a project, permissions and list-clusters', () => {
+    expect(
+      parse({ cluster: 'gpu-east', project: 'team-a', permission: ' create trainings ,READ  workloads', 'list-clusters': 'true' }).deploy
+    ).toEqual({
+      cluster: 'gpu-east',
+      project: 'team-a',
+      permissions: [
+        { action: 'create', resourceType: 'trainings' },
+        { action: 'read', resourceType: 'workloads' }
+      ],
+      listClusters: true
+    })
+  })
+
+  it.each(['create', 'deploy trainings', 'create trainings now', 'create Trainings', 'create trainings,', 'create $(id)'])(
+    'refuses a permission of %j before any request, naming the input',
+    (permission) => {
+      expect(() => parse({ permission })).toThrow('Input `permission` must be "<action> <resource type>" items separated by commas')
+    }
+  )
+
+  it.each([
+    ['cluster', 'a\nb'],
+    ['project', 'x'.repeat(254)]
+  ])('refuses a %s that is not one line of a sane length', (name, value) => {
+    expect(() => parse({ [name]: value })).toThrow(`Input \`${name}\` must be one line of at most 253 characters`)
   })
 
   it('reads every switch', () => {

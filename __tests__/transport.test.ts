@@ -3,12 +3,12 @@ import nock from 'nock'
 import { createServer, type Server } from 'node:http'
 import { listenOnLoopback, type Loopback } from '../test-server/loopback.mjs'
 import { printableLine } from '../src/log-boundary.js'
-import { createTransport, type PostRequest } from '../src/transport.js'
+import { createTransport, type ApiRequest } from '../src/transport.js'
 import { classifyRequestError, TransportError, type Peer } from '../src/transport-error.js'
 import { MAX_ANSWER_BYTES, USER_AGENT } from '../src/constants.js'
 
 const send = createTransport({ insecureSkipTlsVerify: false })
-const post = (url: string, overrides: Partial<PostRequest> = {}) =>
+const post = (url: string, overrides: Partial<ApiRequest> = {}) =>
   send({
     url,
     contentType: 'application/json',

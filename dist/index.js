@@ -272,8 +272,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -369,10 +369,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -401,9 +401,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -414,8 +414,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -495,14 +495,23 @@ var Input = {
   maxAttempts: "max-attempts",
   caCertificate: "ca-certificate",
   insecureSkipTlsVerify: "insecure-skip-tls-verify",
-  jobSummary: "job-summary"
+  jobSummary: "job-summary",
+  cluster: "cluster",
+  project: "project",
+  permission: "permission",
+  listClusters: "list-clusters"
 };
 var Output = {
   token: "token",
   expiresIn: "expires-in",
   expiresAt: "expires-at",
   apiVersion: "api-version",
-  url: "url"
+  url: "url",
+  clusterId: "cluster-id",
+  clusterName: "cluster-name",
+  clusterVersion: "cluster-version",
+  projectId: "project-id",
+  clusters: "clusters"
 };
 var InputDefault = {
   [Input.apiVersion]: "auto",
@@ -511,7 +520,8 @@ var InputDefault = {
   [Input.timeoutSeconds]: "120",
   [Input.maxAttempts]: "5",
   [Input.insecureSkipTlsVerify]: "false",
-  [Input.jobSummary]: "false"
+  [Input.jobSummary]: "false",
+  [Input.listClusters]: "false"
 };
 var MAX_ANSWER_BYTES = 1024 * 1024;
 var MAX_ATTEMPT_MS = 3e4;
@@ -533,6 +543,684 @@ function ownStackFrames(error2, ownCode = OWN_CODE) {
   if (!stack.startsWith(header)) return [];
   const places = [ownCode.href, ownCode.pathname];
   return stack.slice(header.length).split("\n").map((line) => line.trim()).filter((line) => line.startsWith("at ") && places.some((place) => line.includes(place))).slice(0, MAX_FRAMES);
+}
+
+// src/log-boundary.ts
+var OPEN = "\uE000";
+var CLOSE = "\uE001";
+var MARKERS = /[\uE000\uE001]/g;
+var SPAN = /\uE000([^\uE001]*)\uE001/g;
+var MIN_HIDDEN_RUN = 8;
+var MAX_QUOTED_CHARS = 200;
+var REDACTED = "***";
+var INVISIBLE = (
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- control characters are the point, and each is escaped on its own
+  /[\x00-\x1f\x7f-\x9f\xad\u034f\u061c\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu
+);
+function untrusted(text2) {
+  return `${OPEN}${text2.replace(MARKERS, "\uFFFD")}${CLOSE}`;
+}
+var Redactor = class {
+  runs = /* @__PURE__ */ new Set();
+  /** The first UTF-16 unit of each run: most positions of a long text start none, and are skipped cheaply. */
+  runStarts = /* @__PURE__ */ new Set();
+  whole = [];
+  constructor(secrets = []) {
+    this.add(secrets);
+  }
+  /** Looks for these values too. */
+  add(secrets) {
+    for (const secret of secrets) this.addValue(secret.replace(MARKERS, "\uFFFD"));
+  }
+  addValue(value) {
+    if (value.length >= MIN_HIDDEN_RUN) {
+      for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) {
+        const run2 = asciiLowerCase(value.slice(i, i + MIN_HIDDEN_RUN));
+        this.runs.add(run2);
+        this.runStarts.add(run2.charCodeAt(0));
+      }
+    } else if (value !== "") {
+      this.whole.push(value);
+    }
+  }
+  /** The text with each stretch of masked characters replaced by `***`. */
+  redact(text2) {
+    const hidden = new Uint8Array(text2.length);
+    let any = false;
+    if (this.runs.size > 0) {
+      const folded = asciiLowerCase(text2);
+      for (let i = 0; i + MIN_HIDDEN_RUN <= folded.length; i++) {
+        if (this.runStarts.has(folded.charCodeAt(i)) && this.runs.has(folded.slice(i, i + MIN_HIDDEN_RUN))) {
+          hidden.fill(1, i, i + MIN_HIDDEN_RUN);
+          any = true;
+        }
+      }
+    }
+    for (const value of this.whole) {
+      for (let at = text2.indexOf(value); at !== -1; at = text2.indexOf(value, at + 1)) {
+        hidden.fill(1, at, at + value.length);
+        any = true;
+      }
+    }
+    if (!any) return text2;
+    let out = "";
+    for (let i = 0; i < text2.length; ) {
+      const start = i;
+      const state = hidden[i];
+      while (i < text2.length && hidden[i] === state) i++;
+      out += state === 0 ? text2.slice(start, i) : REDACTED;
+    }
+    return out;
+  }
+};
+function asciiLowerCase(text2) {
+  return text2.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
+function neutralise(text2) {
+  return text2.replace(/[\s\u2028\u2029]+/g, " ").replace(INVISIBLE, escapeInvisible).replace(/##\[/g, "## [").replace(/^(\s*):/, "$1\\:");
+}
+var ESCAPES = /* @__PURE__ */ new Map();
+function escapeInvisible(c) {
+  let escaped = ESCAPES.get(c);
+  if (escaped === void 0) {
+    const code = Number(c.codePointAt(0));
+    escaped = code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    ESCAPES.set(c, escaped);
+  }
+  return escaped;
+}
+function sentence(text2) {
+  const close = text2.endsWith(CLOSE) ? CLOSE : "";
+  let end = text2.length - close.length;
+  while (end > 0 && text2[end - 1] === ".") end--;
+  return `${text2.slice(0, end)}${close}.`;
+}
+function clip(text2, max = MAX_QUOTED_CHARS) {
+  return text2.length > max ? `${text2.slice(0, max)}\u2026` : text2;
+}
+function printableLine(message, secrets) {
+  const redactor = secrets instanceof Redactor ? secrets : new Redactor(secrets);
+  const neutral = neutralise(redactor.redact(message));
+  const shortened = neutral.replace(SPAN, (_, span) => clip(span.trim())).replace(MARKERS, "");
+  return redactor.redact(neutralise(shortened));
+}
+function encodings(value) {
+  const base64 = (prefix) => {
+    const encoded = Buffer.from(prefix + value).toString("base64");
+    return encoded.slice(prefix === "" ? 0 : prefix.length + 2, encoded.length - 3);
+  };
+  const forms = [
+    value,
+    encodeURIComponent(value),
+    // application/x-www-form-urlencoded, as URLSearchParams writes it (which costs a run 0.5 ms to load).
+    encodeURIComponent(value).replace(/%20/g, "+").replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    JSON.stringify(value).slice(1, -1),
+    base64(""),
+    base64("."),
+    base64("..")
+  ];
+  return [...new Set(forms)].filter((form) => form.length >= MIN_HIDDEN_RUN || form === value);
+}
+var MIN_RUNNER_MASK = 8;
+function runnerMasks(value) {
+  return value.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line.length >= MIN_RUNNER_MASK);
+}
+var LogBoundary = class {
+  constructor(sinks) {
+    this.sinks = sinks;
+  }
+  sinks;
+  redactor = new Redactor();
+  held;
+  /** A value to hide: a token the server issued. */
+  addSecret(value) {
+    this.add(value === "" ? [] : [value]);
+  }
+  /** A value the action sends (the client secret, a proxy password): a server that echoes the request may quote it encoded. */
+  addRequestSecret(value) {
+    this.add(value === "" ? [] : encodings(value));
+  }
+  add(forms) {
+    this.redactor.add(forms);
+  }
+  info(message) {
+    this.print(this.sinks.info, message);
+  }
+  debug(message) {
+    this.print(this.sinks.debug, message);
+  }
+  warning(message) {
+    this.print(this.sinks.warning, message);
+  }
+  error(message) {
+    this.print(this.sinks.error, message);
+  }
+  /** The same treatment for text that is not printed but stored, such as the job summary. */
+  render(message) {
+    return printableLine(message, this.redactor);
+  }
+  hold() {
+    this.held ??= [];
+  }
+  /** Prints the held lines, each redacted against the secrets known now. */
+  release() {
+    const held = this.held ?? [];
+    this.held = void 0;
+    for (const print of held) print();
+  }
+  print(sink, message) {
+    const print = () => sink(this.render(message));
+    if (this.held === void 0 || !message.includes(OPEN)) print();
+    else this.held.push(print);
+  }
+};
+
+// src/transport-error.ts
+var TransportError = class extends Error {
+  constructor(message, kind, peer, status, extra = {}) {
+    super(message);
+    this.kind = kind;
+    this.peer = peer;
+    this.status = status;
+    this.plain = extra.plain ?? message;
+    this.code = extra.code;
+  }
+  kind;
+  peer;
+  status;
+  name = "TransportError";
+  /** The same in the action's own words only (no text of Node's), for plain log lines. */
+  plain;
+  /** Node's error code (ECONNREFUSED…), where there is one. */
+  code;
+};
+var ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
+var CERTIFICATE_CODES = /* @__PURE__ */ new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "UNSPECIFIED"
+]);
+var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "ENODATA", "ENONAME"]);
+var PRIVATE_CA_HINT = "If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it; if the runner's system store trusts it, set `NODE_OPTIONS: --use-system-ca` in the step's `env:` (Node 24 reads that store then).";
+var WEAK_CERTIFICATE_HINT = "Node 24, which runs this action, refuses RSA keys under 2048 bits and SHA-1 signatures: the certificate has to be reissued with an RSA key of 2048 bits or more (or ECDSA) and a SHA-256 signature.";
+function classifyRequestError(error2, peer) {
+  if (error2 instanceof TransportError) return error2;
+  const err = error2;
+  const code = typeof err.code === "string" && ERROR_CODE.test(err.code) ? err.code : "";
+  const reason = untrusted(err.message);
+  const whose = peer.role === "proxy" ? `the proxy ${peer.label} (from HTTPS_PROXY)` : peer.label;
+  if (CERTIFICATE_CODES.has(code)) {
+    return new TransportError(
+      `the TLS certificate of ${whose} was refused: ${reason} (${code}). ${certificateHint(code, err.message)}`,
+      "certificate",
+      peer.role,
+      void 0,
+      { plain: `the TLS certificate of ${whose} was refused (${code})`, code }
+    );
+  }
+  if (DNS_CODES.has(code)) {
+    const fix = peer.role === "proxy" ? "check HTTPS_PROXY" : "check `url`, and behind a proxy set HTTPS_PROXY";
+    return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, "dns", peer.role);
+  }
+  if ((code === "EPROTO" || code.startsWith("ERR_SSL_")) && /wrong version number|packet length too long|http request/i.test(err.message)) {
+    return new TransportError(
+      `${whose} answered in plain http, not TLS: that port does not speak https. Use the https port of the control plane in \`url\` (plain http:// is allowed only for loopback).`,
+      "tls",
+      peer.role,
+      void 0,
+      { code }
+    );
+  }
+  if (code === "EPROTO" || code.startsWith("ERR_SSL_")) {
+    return new TransportError(
+      `could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`,
+      "tls",
+      peer.role,
+      void 0,
+      {
+        plain: `could not agree on TLS with ${whose}`,
+        code
+      }
+    );
+  }
+  const detail = code !== "" && !err.message.includes(code) ? `${code} (${reason})` : reason;
+  return new TransportError(`could not talk to ${whose}: ${detail}.`, "connection", peer.role, void 0, {
+    plain: code === "" ? `could not talk to ${whose}` : `could not talk to ${whose} (${code})`,
+    ...code === "" ? {} : { code }
+  });
+}
+function certificateHint(code, message) {
+  if (/too weak|too small/i.test(message)) return WEAK_CERTIFICATE_HINT;
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return "Check the certificate's dates and the runner's clock.";
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || code === "HOSTNAME_MISMATCH") {
+    return "Use the host name the certificate is issued for.";
+  }
+  return PRIVATE_CA_HINT;
+}
+
+// src/retry.ts
+var systemClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+  after: (ms, run2) => {
+    const timer = setTimeout(run2, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+};
+var BACKOFF_BASE_MS = 1e3;
+var BACKOFF_CAP_MS = 2e4;
+var RATE_LIMIT_JITTER_BASE_MS = 3e3;
+var RATE_LIMIT_JITTER_CAP_MS = 6e3;
+var RATE_LIMIT_FLOOR_MS = 1e3;
+var SLOW_ANSWER_MS = 1e4;
+var RETRYABLE_STATUSES = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+function worthRetrying(outcome) {
+  if (outcome.kind === "answer") return RETRYABLE_STATUSES.has(outcome.status);
+  const { error: error2 } = outcome;
+  switch (error2.kind) {
+    case "timeout":
+    case "connection":
+    case "truncated":
+      return true;
+    case "proxy-refused":
+      return (error2.status ?? 0) >= 500;
+    default:
+      return false;
+  }
+}
+function retryDelayMs(attempt, retryAfterMs, random) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+  if (retryAfterMs === void 0) return Math.floor(random() * ceiling);
+  return retryAfterMs + Math.floor(random() * Math.min(ceiling, BACKOFF_BASE_MS));
+}
+function rateLimitDelayMs(refusals, retryAfterMs, random) {
+  const spread = Math.min(RATE_LIMIT_JITTER_CAP_MS, RATE_LIMIT_JITTER_BASE_MS * 2 ** (refusals - 1));
+  return (retryAfterMs ?? RATE_LIMIT_FLOOR_MS) + Math.floor(random() * spread);
+}
+function isRateLimit(status, retryAfterMs) {
+  return status === 429 || status === 503 && retryAfterMs !== void 0;
+}
+function parseRetryAfter(value, nowMs) {
+  if (value === void 0) return void 0;
+  const text2 = value.trim();
+  if (/^\d+$/.test(text2)) return Math.min(Number(text2), 86400) * 1e3;
+  if (!/GMT$/i.test(text2)) return void 0;
+  const date = Date.parse(text2);
+  return Number.isNaN(date) ? void 0 : Math.max(0, date - nowMs);
+}
+var TOKEN_TASK = "get a Run:ai token";
+var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
+async function withRetries(where, attempt, limits, clock, log, task = TOKEN_TASK) {
+  let failures = 0;
+  let rateLimits = 0;
+  for (let count = 1; ; count++) {
+    let outcome;
+    let problem;
+    let plainProblem;
+    let retryAfterMs;
+    const started = clock.now();
+    const cancelSlowNotice = clock.after(
+      SLOW_ANSWER_MS,
+      () => log.progress(`Still waiting for an answer from ${where} after ${SLOW_ANSWER_MS / 1e3} s (attempt ${count}).`)
+    );
+    try {
+      const timeoutMs = Math.min(MAX_ATTEMPT_MS, limits.deadline - started);
+      const answered = await attempt(timeoutMs).finally(cancelSlowNotice);
+      outcome = { kind: "answer", status: answered.status };
+      if (!worthRetrying(outcome)) return answered.value;
+      problem = answered.problem;
+      plainProblem = answered.plainProblem;
+      retryAfterMs = parseRetryAfter(answered.retryAfter, clock.now());
+    } catch (error2) {
+      if (!(error2 instanceof TransportError)) throw error2;
+      outcome = { kind: "failure", error: error2 };
+      if (!worthRetrying(outcome)) throw new ActionError(`Could not ${task} from ${where}: ${error2.message}`);
+      problem = error2.message;
+      plainProblem = error2.plain;
+    }
+    const pacedByServer = outcome.kind === "answer" && isRateLimit(outcome.status, retryAfterMs);
+    if (pacedByServer) rateLimits++;
+    else failures++;
+    const spentSeconds = Math.round((limits.timeoutMs - (limits.deadline - clock.now())) / 1e3);
+    const givingUp = sentence(
+      `Could not ${task} from ${where} after ${count} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`
+    );
+    const { cause, fix } = diagnosis(outcome, pacedByServer);
+    if (!pacedByServer && failures >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`);
+    let delay = pacedByServer ? rateLimitDelayMs(rateLimits, retryAfterMs, () => clock.random()) : retryDelayMs(failures, retryAfterMs, () => clock.random());
+    const floor = retryAfterMs ?? RATE_LIMIT_FLOOR_MS;
+    const latest = limits.deadline - clock.now() - BACKOFF_BASE_MS;
+    if (pacedByServer && delay > latest && floor <= latest) delay = latest;
+    if (clock.now() + delay >= limits.deadline) {
+      const timeout = `\`timeout-seconds\` (${limits.timeoutMs / 1e3})`;
+      if (retryAfterMs !== void 0 && clock.now() + retryAfterMs >= limits.deadline) {
+        const asked = `asked to wait ${Math.ceil(retryAfterMs / 1e3)} s before the next attempt (Retry-After), more than ${timeout} leaves`;
+        throw new ActionError(
+          pacedByServer ? `${givingUp} ${cause} and ${asked}; ${fix}, or raise \`timeout-seconds\`.` : `${givingUp} The control plane ${asked}; try again later, or raise \`timeout-seconds\`.`
+        );
+      }
+      throw new ActionError(`${givingUp} ${timeout} leaves no time for another attempt. ${cause}; ${fix}, or raise \`timeout-seconds\`.`);
+    }
+    const which = pacedByServer ? `Attempt ${count}` : `Attempt ${count} of ${limits.maxAttempts}`;
+    const then = pacedByServer ? `waiting ${seconds(delay)} as the control plane asks (rate limits are waited out until \`timeout-seconds\`, ${seconds(limits.deadline - clock.now())} left)` : `trying again in ${seconds(delay)}`;
+    log.progress(`${sentence(`${which} at ${where} failed with ${plainProblem}`)} ${capitalised(then)}.`);
+    if (problem !== plainProblem) log.debug(sentence(`Attempt ${count} at ${where}: ${problem}`));
+    await clock.sleep(delay);
+  }
+}
+function capitalised(text2) {
+  return `${text2.charAt(0).toUpperCase()}${text2.slice(1)}`;
+}
+function diagnosis(outcome, pacedByServer) {
+  if (outcome.kind === "answer") {
+    if (pacedByServer) {
+      return {
+        cause: `The control plane kept limiting requests (HTTP ${outcome.status})`,
+        fix: "try again later, run fewer jobs at once against it (`strategy.max-parallel`)"
+      };
+    }
+    return { cause: "The control plane may be down or overloaded", fix: "try again later" };
+  }
+  if (outcome.error.peer === "proxy") {
+    return {
+      cause: "The proxy in HTTPS_PROXY did not carry the request",
+      fix: "check that it is up and reachable from the runner, or list the control plane in NO_PROXY"
+    };
+  }
+  if (outcome.error.kind === "timeout") {
+    return { cause: "No answer came in time", fix: "check that `url` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY)" };
+  }
+  if (outcome.error.code === "ECONNREFUSED") {
+    return {
+      cause: "Nothing accepted the connection at that address",
+      fix: "check the host and port in `url` (nothing listens there, or a firewall refuses it)"
+    };
+  }
+  return {
+    cause: "The connection to the control plane kept failing",
+    fix: "check that `url` is reachable from the runner and try again later"
+  };
+}
+
+// src/deploy-context.ts
+var MAX_LISTED = 20;
+var MAX_CLUSTERS_OUTPUT = 256;
+function wantsDeployContext(request4) {
+  return request4.cluster !== "" || request4.project !== "" || request4.permissions.length > 0 || request4.listClusters;
+}
+async function resolveDeployContext(settings, token, deps) {
+  const lookup = lookups(settings, token, deps);
+  const context = {};
+  if (settings.cluster !== "" || settings.project !== "" || settings.listClusters) {
+    context.clusters = await lookup.clusters();
+  }
+  const clusters = context.clusters ?? [];
+  if (settings.cluster !== "") context.cluster = pickCluster(settings.cluster, clusters);
+  if (settings.project !== "") {
+    context.project = await findProject(settings.project, context.cluster, clusters, lookup);
+    const projectCluster = context.project.clusterId;
+    const found = clusters.find((c) => sameId(c.id, projectCluster));
+    if (context.cluster === void 0 && found !== void 0) context.cluster = found;
+  }
+  if (context.cluster !== void 0 && context.cluster.state !== "Connected") {
+    deps.warning(
+      `Cluster ${context.cluster.name} is ${context.cluster.state === "" ? "in a state the control plane did not name" : context.cluster.state}, not Connected: a deploy to it may wait in a queue until it connects.`
+    );
+  }
+  for (const [resourceType, actions] of groupByResourceType(settings.permissions)) {
+    const scopes = await lookup.permittedScopes(resourceType, actions[0] ?? "create");
+    for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, settings, lookup);
+  }
+  return context;
+}
+function lookups(settings, token, deps) {
+  const get = (path, what, body) => request(settings, token, deps, path, what, body);
+  return {
+    async clusters() {
+      const answer = await get("/api/v1/clusters?verbosity=metadata", "the clusters");
+      const listed2 = Array.isArray(answer) ? answer : [];
+      const clusters = listed2.map(clusterOf).filter((c) => c !== void 0);
+      if (clusters.length < listed2.length) {
+        deps.debug(`${listed2.length - clusters.length} of ${listed2.length} clusters had no valid uuid or name and were left out.`);
+      }
+      return clusters.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    },
+    async projects(filter) {
+      const query = filter.length === 0 ? "limit=500" : `filterBy=${encodeURIComponent(filter.join(","))}&limit=500`;
+      const answer = await get(`/api/v1/org-unit/projects?${query}`, "the projects");
+      const listed2 = isRecord(answer) && Array.isArray(answer.projects) ? answer.projects : [];
+      return listed2.map(projectOf).filter((p) => p !== void 0);
+    },
+    async permittedScopes(resourceType, action) {
+      const body = JSON.stringify({ resourceType, action });
+      const answer = await get("/api/v1/authorization/permitted-scopes", `where it may ${action} ${resourceType}`, body);
+      return isRecord(answer) ? answer : {};
+    }
+  };
+}
+async function request(settings, token, deps, path, what, body) {
+  const url = `${settings.baseUrl}${path}`;
+  const method = body === void 0 ? "GET" : "POST";
+  const endpoint = `${method} ${settings.baseUrl}${path.split("?")[0] ?? path}`;
+  const answer = await withRetries(
+    endpoint,
+    async (timeoutMs) => {
+      const answer2 = await deps.send({
+        method,
+        url,
+        ...body === void 0 ? {} : { body, contentType: "application/json" },
+        authorization: `Bearer ${token}`,
+        userAgent: USER_AGENT,
+        timeoutMs
+      });
+      const said = serverMessage(answer2.body);
+      return {
+        value: answer2,
+        status: answer2.status,
+        problem: said === void 0 ? `HTTP ${answer2.status}` : `HTTP ${answer2.status}: ${untrusted(said)}`,
+        plainProblem: `HTTP ${answer2.status}`,
+        retryAfter: answer2.retryAfter
+      };
+    },
+    { maxAttempts: settings.maxAttempts, timeoutMs: settings.timeoutMs, deadline: settings.deadline },
+    deps.clock,
+    { progress: deps.info, debug: deps.debug },
+    `look up ${what}`
+  );
+  if (answer.status >= 200 && answer.status < 300) {
+    const parsed = parseJson(answer.body);
+    if (parsed === void 0)
+      throw new ActionError(
+        `${endpoint} answered HTTP ${answer.status} with a body that is not JSON; check that \`url\` is the Run:ai control plane.`
+      );
+    return parsed;
+  }
+  throw new ActionError(refusal(answer, endpoint, what, settings, path));
+}
+function refusal(answer, endpoint, what, settings, path) {
+  const said = serverMessage(answer.body);
+  const quoted = said === void 0 ? "" : `: ${untrusted(said)}`;
+  const status = sentence(`${endpoint} answered HTTP ${answer.status}${quoted}`).slice(0, -1);
+  if (answer.status === 401) {
+    return `${status}. The control plane did not accept the token it had just issued: a gateway or proxy in front of it may drop the Authorization header. Check with whoever runs it.`;
+  }
+  if (answer.status === 403) {
+    return `${status}. The identity ${settings.clientId} has no access rule that lets it read ${what}. In the Run:ai UI, open Access \u2192 Access rules and add one for it, with a role that can view ${what}, scoped to the cluster or project it deploys to.`;
+  }
+  if (answer.status === 404 && path.startsWith("/api/v1/clusters")) {
+    return `${status}. This control plane predates the clusters and projects API (Run:ai 2.18): leave \`cluster\`, \`project\`, \`permission\` and \`list-clusters\` empty against it.`;
+  }
+  if (answer.status >= 300 && answer.status < 400) {
+    return `${status}, a redirect. Redirects are not followed because the request carries the token. Set \`url\` to the Run:ai control-plane address itself.`;
+  }
+  return `${status}. Check that \`url\` is the Run:ai control plane.`;
+}
+function pickCluster(wanted, clusters) {
+  const found = UUID.test(wanted) ? clusters.find((c) => sameId(c.id, wanted)) : clusters.find((c) => c.name === wanted);
+  if (found !== void 0) return found;
+  throw new ActionError(
+    `No cluster ${JSON.stringify(wanted)} among the clusters ${clusters.length === 0 ? "this identity sees: it sees none" : `this identity sees: ${listed(clusters.map((c) => c.name))}`}.${caseHint(
+      wanted,
+      clusters.map((c) => c.name)
+    )} Set \`cluster\` to one of them (a name or a UUID), or add an access rule for the cluster.`
+  );
+}
+async function findProject(name, cluster, clusters, lookup) {
+  const filter = [`name==${name}`, ...cluster === void 0 ? [] : [`clusterId==${cluster.id}`]];
+  const matches = (await lookup.projects(filter)).filter(
+    (p) => p.name === name && (cluster === void 0 || sameId(p.clusterId, cluster.id))
+  );
+  const where = cluster === void 0 ? "the clusters this identity sees" : `cluster ${cluster.name}`;
+  if (matches.length === 1 && matches[0] !== void 0) return matches[0];
+  if (matches.length > 1) {
+    const names = matches.map((p) => clusters.find((c) => sameId(c.id, p.clusterId))?.name ?? p.clusterId);
+    throw new ActionError(
+      `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(names)}. Set \`cluster\` to the one to deploy to.`
+    );
+  }
+  const visible = (await lookup.projects(cluster === void 0 ? [] : [`clusterId==${cluster.id}`])).map((p) => p.name);
+  throw new ActionError(
+    `No project ${JSON.stringify(name)} in ${where}${visible.length === 0 ? ": this identity sees no project there" : `; the projects this identity sees there: ${listed(visible)}`}.${caseHint(name, visible)} Set \`project\` to one of them, or add an access rule for the project.`
+  );
+}
+async function checkPermission(action, resourceType, answer, context, settings, lookup) {
+  const scopes = scopesOf(answer);
+  const { project, cluster } = context;
+  let allowed;
+  let scope;
+  if (scopes.system || scopes.tenants.length > 0) {
+    allowed = true;
+    scope = "";
+  } else if (project !== void 0) {
+    scope = `project ${project.name} (id ${project.id})${cluster === void 0 ? "" : ` in cluster ${cluster.name}`}`;
+    allowed = scopes.projects.includes(project.id) || project.departments.some((d) => scopes.departments.includes(d)) || scopes.clusters.some((c) => sameId(c, project.clusterId));
+  } else if (cluster !== void 0) {
+    scope = `cluster ${cluster.name}`;
+    allowed = scopes.clusters.some((c) => sameId(c, cluster.id));
+    if (!allowed && (scopes.projects.length > 0 || scopes.departments.length > 0)) {
+      const inCluster = await lookup.projects([`clusterId==${cluster.id}`]);
+      allowed = inCluster.some((p) => scopes.projects.includes(p.id) || p.departments.some((d) => scopes.departments.includes(d)));
+    }
+  } else {
+    scope = "anywhere";
+    allowed = scopes.clusters.length > 0 || scopes.departments.length > 0 || scopes.projects.length > 0;
+  }
+  if (allowed) return;
+  const has = [
+    ...scopes.clusters.length > 0 ? [`clusters ${listed(scopes.clusters)}`] : [],
+    ...scopes.departments.length > 0 ? [`departments ${listed(scopes.departments)}`] : [],
+    ...scopes.projects.length > 0 ? [`projects ${listed(scopes.projects)}`] : []
+  ];
+  throw new ActionError(
+    `The identity ${settings.clientId} may not ${action} ${resourceType} in ${scope}: no access rule allows it there; ${has.length === 0 ? "it may do that nowhere" : `it may do that in ${has.join("; ")}`}. In the Run:ai UI, open Access \u2192 Access rules and give it a role that can ${action} ${resourceType}, scoped to the project or cluster it deploys to.`
+  );
+}
+var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+var NAME = /^[\x21-\x7e](?:[\x20-\x7e]{0,251}[\x21-\x7e])?$/;
+var VERSION = /^[0-9A-Za-z.+_-]{1,64}$/;
+var STATE = /^[A-Za-z]{1,32}$/;
+var ID = /^[0-9A-Za-z-]{1,64}$/;
+function clusterOf(value) {
+  if (!isRecord(value)) return void 0;
+  const id = text(value.uuid);
+  const name = text(value.name);
+  if (!UUID.test(id) || !NAME.test(name)) return void 0;
+  const version = text(value.version);
+  const state = isRecord(value.status) ? text(value.status.state) : "";
+  return { id, name, version: VERSION.test(version) ? version : "", state: STATE.test(state) ? state : "" };
+}
+function projectOf(value) {
+  if (!isRecord(value)) return void 0;
+  const id = idOf(value.id);
+  const name = text(value.name);
+  const clusterId = text(value.clusterId);
+  if (id === void 0 || !NAME.test(name) || !UUID.test(clusterId)) return void 0;
+  const departments = [];
+  const parentId = idOf(value.parentId);
+  if (parentId !== void 0) departments.push(parentId);
+  let parent = value.parent;
+  for (let depth = 0; depth < 16 && isRecord(parent); depth++) {
+    const id2 = idOf(parent.id);
+    if (id2 !== void 0 && !departments.includes(id2)) departments.push(id2);
+    parent = parent.parent;
+  }
+  return { id, name, clusterId, departments };
+}
+function scopesOf(value) {
+  const entry = isRecord(value) ? value : {};
+  const ids = (list) => Array.isArray(list) ? list.map(idOf).filter((id) => id !== void 0) : [];
+  const tenant = idOf(entry.tenant);
+  return {
+    system: entry.system === true,
+    tenants: [...ids(entry.tenants), ...tenant === void 0 ? [] : [tenant]],
+    clusters: ids(entry.clusters),
+    departments: ids(entry.departments),
+    projects: ids(entry.projects)
+  };
+}
+function idOf(value) {
+  const id = typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? String(value) : text(value);
+  return ID.test(id) ? id : void 0;
+}
+function text(value) {
+  return typeof value === "string" ? value : "";
+}
+function isRecord(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function parseJson(body) {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return void 0;
+  }
+}
+function serverMessage(body) {
+  const parsed = parseJson(body);
+  return isRecord(parsed) && typeof parsed.message === "string" && parsed.message.trim() !== "" ? parsed.message : void 0;
+}
+function sameId(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+function groupByResourceType(permissions) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const { action, resourceType } of permissions) {
+    const actions = groups.get(resourceType) ?? [];
+    if (!actions.includes(action)) actions.push(action);
+    groups.set(resourceType, actions);
+  }
+  return groups;
+}
+function listed(names) {
+  const sorted = [...new Set(names)].sort();
+  const more = sorted.length - MAX_LISTED;
+  return `${sorted.slice(0, MAX_LISTED).join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+}
+function caseHint(wanted, names) {
+  const lower = wanted.toLowerCase();
+  const close = names.filter((n) => n !== wanted && n.toLowerCase() === lower);
+  return close.length === 0 ? "" : ` Names differ in case: did you mean ${listed(close)}?`;
 }
 
 // src/expiry.ts
@@ -572,17 +1260,17 @@ function isLoopbackHost(hostname) {
   return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 function normalizeBaseUrl(raw) {
-  const text = withoutFragment(raw.trim());
-  if (text === "") {
+  const text2 = withoutFragment(raw.trim());
+  if (text2 === "") {
     throw new InputError("Input `url` is required: set it to the Run:ai control-plane address, for example https://mycompany.run.ai.");
   }
-  const withScheme = SCHEME.test(text) ? text : `https://${text}`;
+  const withScheme = SCHEME.test(text2) ? text2 : `https://${text2}`;
   let url;
   try {
     url = new URL(withScheme);
   } catch {
     throw new InputError(
-      `Input \`url\` is not a valid URL: "${safeEcho(text)}". Set it to the Run:ai control-plane address, for example https://mycompany.run.ai.`
+      `Input \`url\` is not a valid URL: "${safeEcho(text2)}". Set it to the Run:ai control-plane address, for example https://mycompany.run.ai.`
     );
   }
   if (url.username !== "" || url.password !== "") {
@@ -598,23 +1286,23 @@ function normalizeBaseUrl(raw) {
       `Input \`url\` uses plain http:// for ${url.hostname}, which would send the client secret unencrypted. Use https:// (plain http is allowed only for loopback hosts, for local testing).`
     );
   }
-  if (url.search !== "" || text.includes("?")) {
+  if (url.search !== "" || text2.includes("?")) {
     throw new InputError("Input `url` must not contain a query (?\u2026): give the address of the Run:ai UI only.");
   }
   const path = withoutTrailingSlashes(withoutTrailingSlashes(url.pathname).replace(TOKEN_PATH_SUFFIX, ""));
   return `${url.protocol}//${url.host}${path}`;
 }
-function withoutFragment(text) {
-  const hash = text.indexOf("#");
-  return hash === -1 ? text : text.slice(0, hash);
+function withoutFragment(text2) {
+  const hash = text2.indexOf("#");
+  return hash === -1 ? text2 : text2.slice(0, hash);
 }
 function withoutTrailingSlashes(path) {
   let end = path.length;
   while (end > 0 && path[end - 1] === "/") end--;
   return path.slice(0, end);
 }
-function safeEcho(text) {
-  return text.includes("@") ? "<hidden: contains @>" : text.slice(0, 200);
+function safeEcho(text2) {
+  return text2.includes("@") ? "<hidden: contains @>" : text2.slice(0, 200);
 }
 
 // src/generations.ts
@@ -666,8 +1354,37 @@ function parseInputs(read) {
     maxAttempts: parsePositiveInteger(Input.maxAttempts, get(Input.maxAttempts), MAX_ATTEMPTS),
     caCertificate: get(Input.caCertificate),
     insecureSkipTlsVerify: parseBoolean(Input.insecureSkipTlsVerify, get(Input.insecureSkipTlsVerify)),
-    jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary))
+    jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary)),
+    deploy: {
+      cluster: parseName(Input.cluster, get(Input.cluster)),
+      project: parseName(Input.project, get(Input.project)),
+      permissions: parsePermissions(get(Input.permission)),
+      listClusters: parseBoolean(Input.listClusters, get(Input.listClusters))
+    }
   };
+}
+var MAX_NAME_CHARS = 253;
+function parseName(name, value) {
+  if (value.length > MAX_NAME_CHARS || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new InputError(`Input \`${name}\` must be one line of at most ${MAX_NAME_CHARS} characters: a name or UUID as the Run:ai UI shows it.`);
+  }
+  return value;
+}
+var PERMISSION_ACTIONS = ["create", "read", "update", "delete"];
+var RESOURCE_TYPE = /^[a-z][a-z0-9_/-]{0,63}$/;
+function parsePermissions(value) {
+  if (value === "") return [];
+  return value.split(",").map((part) => {
+    const words = part.trim().split(/\s+/);
+    const [action = "", resourceType = ""] = words;
+    const known = PERMISSION_ACTIONS.find((a) => a === action.toLowerCase());
+    if (words.length !== 2 || known === void 0 || !RESOURCE_TYPE.test(resourceType)) {
+      throw new InputError(
+        `Input \`${Input.permission}\` must be "<action> <resource type>" items separated by commas, the action one of ${PERMISSION_ACTIONS.join(", ")} (for example "create trainings, read workloads"); got "${part.trim().slice(0, 60)}".`
+      );
+    }
+    return { action: known, resourceType };
+  });
 }
 function aliased(get, name, alias, what) {
   const value = get(name);
@@ -827,176 +1544,6 @@ function parseEnvName(value) {
   return value;
 }
 
-// src/log-boundary.ts
-var OPEN = "\uE000";
-var CLOSE = "\uE001";
-var MARKERS = /[\uE000\uE001]/g;
-var SPAN = /\uE000([^\uE001]*)\uE001/g;
-var MIN_HIDDEN_RUN = 8;
-var MAX_QUOTED_CHARS = 200;
-var REDACTED = "***";
-var INVISIBLE = (
-  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- control characters are the point, and each is escaped on its own
-  /[\x00-\x1f\x7f-\x9f\xad\u034f\u061c\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu
-);
-function untrusted(text) {
-  return `${OPEN}${text.replace(MARKERS, "\uFFFD")}${CLOSE}`;
-}
-var Redactor = class {
-  runs = /* @__PURE__ */ new Set();
-  /** The first UTF-16 unit of each run: most positions of a long text start none, and are skipped cheaply. */
-  runStarts = /* @__PURE__ */ new Set();
-  whole = [];
-  constructor(secrets = []) {
-    this.add(secrets);
-  }
-  /** Looks for these values too. */
-  add(secrets) {
-    for (const secret of secrets) this.addValue(secret.replace(MARKERS, "\uFFFD"));
-  }
-  addValue(value) {
-    if (value.length >= MIN_HIDDEN_RUN) {
-      for (let i = 0; i + MIN_HIDDEN_RUN <= value.length; i++) {
-        const run2 = asciiLowerCase(value.slice(i, i + MIN_HIDDEN_RUN));
-        this.runs.add(run2);
-        this.runStarts.add(run2.charCodeAt(0));
-      }
-    } else if (value !== "") {
-      this.whole.push(value);
-    }
-  }
-  /** The text with each stretch of masked characters replaced by `***`. */
-  redact(text) {
-    const hidden = new Uint8Array(text.length);
-    let any = false;
-    if (this.runs.size > 0) {
-      const folded = asciiLowerCase(text);
-      for (let i = 0; i + MIN_HIDDEN_RUN <= folded.length; i++) {
-        if (this.runStarts.has(folded.charCodeAt(i)) && this.runs.has(folded.slice(i, i + MIN_HIDDEN_RUN))) {
-          hidden.fill(1, i, i + MIN_HIDDEN_RUN);
-          any = true;
-        }
-      }
-    }
-    for (const value of this.whole) {
-      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
-        hidden.fill(1, at, at + value.length);
-        any = true;
-      }
-    }
-    if (!any) return text;
-    let out = "";
-    for (let i = 0; i < text.length; ) {
-      const start = i;
-      const state = hidden[i];
-      while (i < text.length && hidden[i] === state) i++;
-      out += state === 0 ? text.slice(start, i) : REDACTED;
-    }
-    return out;
-  }
-};
-function asciiLowerCase(text) {
-  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
-}
-function neutralise(text) {
-  return text.replace(/[\s\u2028\u2029]+/g, " ").replace(INVISIBLE, escapeInvisible).replace(/##\[/g, "## [").replace(/^(\s*):/, "$1\\:");
-}
-var ESCAPES = /* @__PURE__ */ new Map();
-function escapeInvisible(c) {
-  let escaped = ESCAPES.get(c);
-  if (escaped === void 0) {
-    const code = Number(c.codePointAt(0));
-    escaped = code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
-    ESCAPES.set(c, escaped);
-  }
-  return escaped;
-}
-function sentence(text) {
-  const close = text.endsWith(CLOSE) ? CLOSE : "";
-  let end = text.length - close.length;
-  while (end > 0 && text[end - 1] === ".") end--;
-  return `${text.slice(0, end)}${close}.`;
-}
-function clip(text, max = MAX_QUOTED_CHARS) {
-  return text.length > max ? `${text.slice(0, max)}\u2026` : text;
-}
-function printableLine(message, secrets) {
-  const redactor = secrets instanceof Redactor ? secrets : new Redactor(secrets);
-  const neutral = neutralise(redactor.redact(message));
-  const shortened = neutral.replace(SPAN, (_, span) => clip(span.trim())).replace(MARKERS, "");
-  return redactor.redact(neutralise(shortened));
-}
-function encodings(value) {
-  const base64 = (prefix) => {
-    const encoded = Buffer.from(prefix + value).toString("base64");
-    return encoded.slice(prefix === "" ? 0 : prefix.length + 2, encoded.length - 3);
-  };
-  const forms = [
-    value,
-    encodeURIComponent(value),
-    // application/x-www-form-urlencoded, as URLSearchParams writes it (which costs a run 0.5 ms to load).
-    encodeURIComponent(value).replace(/%20/g, "+").replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
-    JSON.stringify(value).slice(1, -1),
-    base64(""),
-    base64("."),
-    base64("..")
-  ];
-  return [...new Set(forms)].filter((form) => form.length >= MIN_HIDDEN_RUN || form === value);
-}
-var MIN_RUNNER_MASK = 8;
-function runnerMasks(value) {
-  return value.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line.length >= MIN_RUNNER_MASK);
-}
-var LogBoundary = class {
-  constructor(sinks) {
-    this.sinks = sinks;
-  }
-  sinks;
-  redactor = new Redactor();
-  held;
-  /** A value to hide: a token the server issued. */
-  addSecret(value) {
-    this.add(value === "" ? [] : [value]);
-  }
-  /** A value the action sends (the client secret, a proxy password): a server that echoes the request may quote it encoded. */
-  addRequestSecret(value) {
-    this.add(value === "" ? [] : encodings(value));
-  }
-  add(forms) {
-    this.redactor.add(forms);
-  }
-  info(message) {
-    this.print(this.sinks.info, message);
-  }
-  debug(message) {
-    this.print(this.sinks.debug, message);
-  }
-  warning(message) {
-    this.print(this.sinks.warning, message);
-  }
-  error(message) {
-    this.print(this.sinks.error, message);
-  }
-  /** The same treatment for text that is not printed but stored, such as the job summary. */
-  render(message) {
-    return printableLine(message, this.redactor);
-  }
-  hold() {
-    this.held ??= [];
-  }
-  /** Prints the held lines, each redacted against the secrets known now. */
-  release() {
-    const held = this.held ?? [];
-    this.held = void 0;
-    for (const print of held) print();
-  }
-  print(sink, message) {
-    const print = () => sink(this.render(message));
-    if (this.held === void 0 || !message.includes(OPEN)) print();
-    else this.held.push(print);
-  }
-};
-
 // src/proxy-settings.ts
 var SCHEME2 = /^[a-z][a-z0-9+.-]*:\/\//i;
 function proxyFor(target, env = process.env) {
@@ -1020,266 +1567,19 @@ function proxyFor(target, env = process.env) {
   }
 }
 
-// src/transport-error.ts
-var TransportError = class extends Error {
-  constructor(message, kind, peer, status, extra = {}) {
-    super(message);
-    this.kind = kind;
-    this.peer = peer;
-    this.status = status;
-    this.plain = extra.plain ?? message;
-    this.code = extra.code;
-  }
-  kind;
-  peer;
-  status;
-  name = "TransportError";
-  /** The same in the action's own words only (no text of Node's), for plain log lines. */
-  plain;
-  /** Node's error code (ECONNREFUSED…), where there is one. */
-  code;
-};
-var ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
-var CERTIFICATE_CODES = /* @__PURE__ */ new Set([
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
-  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_NOT_YET_VALID",
-  "CERT_HAS_EXPIRED",
-  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
-  "ERROR_IN_CERT_NOT_AFTER_FIELD",
-  "CERT_CHAIN_TOO_LONG",
-  "CERT_REVOKED",
-  "INVALID_CA",
-  "PATH_LENGTH_EXCEEDED",
-  "INVALID_PURPOSE",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "HOSTNAME_MISMATCH",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "UNSPECIFIED"
-]);
-var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "ENODATA", "ENONAME"]);
-var PRIVATE_CA_HINT = "If it comes from a private CA, pass that CA in `ca-certificate` (PEM text or a file path) or point NODE_EXTRA_CA_CERTS at it; if the runner's system store trusts it, set `NODE_OPTIONS: --use-system-ca` in the step's `env:` (Node 24 reads that store then).";
-var WEAK_CERTIFICATE_HINT = "Node 24, which runs this action, refuses RSA keys under 2048 bits and SHA-1 signatures: the certificate has to be reissued with an RSA key of 2048 bits or more (or ECDSA) and a SHA-256 signature.";
-function classifyRequestError(error2, peer) {
-  if (error2 instanceof TransportError) return error2;
-  const err = error2;
-  const code = typeof err.code === "string" && ERROR_CODE.test(err.code) ? err.code : "";
-  const reason = untrusted(err.message);
-  const whose = peer.role === "proxy" ? `the proxy ${peer.label} (from HTTPS_PROXY)` : peer.label;
-  if (CERTIFICATE_CODES.has(code)) {
-    return new TransportError(
-      `the TLS certificate of ${whose} was refused: ${reason} (${code}). ${certificateHint(code, err.message)}`,
-      "certificate",
-      peer.role,
-      void 0,
-      { plain: `the TLS certificate of ${whose} was refused (${code})`, code }
-    );
-  }
-  if (DNS_CODES.has(code)) {
-    const fix = peer.role === "proxy" ? "check HTTPS_PROXY" : "check `url`, and behind a proxy set HTTPS_PROXY";
-    return new TransportError(`the host of ${whose} could not be found (DNS lookup failed); ${fix}.`, "dns", peer.role);
-  }
-  if ((code === "EPROTO" || code.startsWith("ERR_SSL_")) && /wrong version number|packet length too long|http request/i.test(err.message)) {
-    return new TransportError(
-      `${whose} answered in plain http, not TLS: that port does not speak https. Use the https port of the control plane in \`url\` (plain http:// is allowed only for loopback).`,
-      "tls",
-      peer.role,
-      void 0,
-      { code }
-    );
-  }
-  if (code === "EPROTO" || code.startsWith("ERR_SSL_")) {
-    return new TransportError(
-      `could not agree on TLS with ${whose}: ${reason}. Check that it speaks https on that port.`,
-      "tls",
-      peer.role,
-      void 0,
-      {
-        plain: `could not agree on TLS with ${whose}`,
-        code
-      }
-    );
-  }
-  const detail = code !== "" && !err.message.includes(code) ? `${code} (${reason})` : reason;
-  return new TransportError(`could not talk to ${whose}: ${detail}.`, "connection", peer.role, void 0, {
-    plain: code === "" ? `could not talk to ${whose}` : `could not talk to ${whose} (${code})`,
-    ...code === "" ? {} : { code }
-  });
-}
-function certificateHint(code, message) {
-  if (/too weak|too small/i.test(message)) return WEAK_CERTIFICATE_HINT;
-  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return "Check the certificate's dates and the runner's clock.";
-  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || code === "HOSTNAME_MISMATCH") {
-    return "Use the host name the certificate is issued for.";
-  }
-  return PRIVATE_CA_HINT;
-}
-
-// src/retry.ts
-var systemClock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: () => Math.random(),
-  after: (ms, run2) => {
-    const timer = setTimeout(run2, ms);
-    timer.unref();
-    return () => clearTimeout(timer);
-  }
-};
-var BACKOFF_BASE_MS = 1e3;
-var BACKOFF_CAP_MS = 2e4;
-var RATE_LIMIT_JITTER_BASE_MS = 3e3;
-var RATE_LIMIT_JITTER_CAP_MS = 6e3;
-var RATE_LIMIT_FLOOR_MS = 1e3;
-var SLOW_ANSWER_MS = 1e4;
-var RETRYABLE_STATUSES = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
-function worthRetrying(outcome) {
-  if (outcome.kind === "answer") return RETRYABLE_STATUSES.has(outcome.status);
-  const { error: error2 } = outcome;
-  switch (error2.kind) {
-    case "timeout":
-    case "connection":
-    case "truncated":
-      return true;
-    case "proxy-refused":
-      return (error2.status ?? 0) >= 500;
-    default:
-      return false;
-  }
-}
-function retryDelayMs(attempt, retryAfterMs, random) {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-  if (retryAfterMs === void 0) return Math.floor(random() * ceiling);
-  return retryAfterMs + Math.floor(random() * Math.min(ceiling, BACKOFF_BASE_MS));
-}
-function rateLimitDelayMs(refusals, retryAfterMs, random) {
-  const spread = Math.min(RATE_LIMIT_JITTER_CAP_MS, RATE_LIMIT_JITTER_BASE_MS * 2 ** (refusals - 1));
-  return (retryAfterMs ?? RATE_LIMIT_FLOOR_MS) + Math.floor(random() * spread);
-}
-function isRateLimit(status, retryAfterMs) {
-  return status === 429 || status === 503 && retryAfterMs !== void 0;
-}
-function parseRetryAfter(value, nowMs) {
-  if (value === void 0) return void 0;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Math.min(Number(text), 86400) * 1e3;
-  if (!/GMT$/i.test(text)) return void 0;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? void 0 : Math.max(0, date - nowMs);
-}
-var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
-async function withRetries(where, attempt, limits, clock, log) {
-  let failures = 0;
-  let rateLimits = 0;
-  for (let count = 1; ; count++) {
-    let outcome;
-    let problem;
-    let plainProblem;
-    let retryAfterMs;
-    const started = clock.now();
-    const cancelSlowNotice = clock.after(
-      SLOW_ANSWER_MS,
-      () => log.progress(`Still waiting for an answer from ${where} after ${SLOW_ANSWER_MS / 1e3} s (attempt ${count}).`)
-    );
-    try {
-      const timeoutMs = Math.min(MAX_ATTEMPT_MS, limits.deadline - started);
-      const answered = await attempt(timeoutMs).finally(cancelSlowNotice);
-      outcome = { kind: "answer", status: answered.status };
-      if (!worthRetrying(outcome)) return answered.value;
-      problem = answered.problem;
-      plainProblem = answered.plainProblem;
-      retryAfterMs = parseRetryAfter(answered.retryAfter, clock.now());
-    } catch (error2) {
-      if (!(error2 instanceof TransportError)) throw error2;
-      outcome = { kind: "failure", error: error2 };
-      if (!worthRetrying(outcome)) throw new ActionError(`Could not get a Run:ai token from ${where}: ${error2.message}`);
-      problem = error2.message;
-      plainProblem = error2.plain;
-    }
-    const pacedByServer = outcome.kind === "answer" && isRateLimit(outcome.status, retryAfterMs);
-    if (pacedByServer) rateLimits++;
-    else failures++;
-    const spentSeconds = Math.round((limits.timeoutMs - (limits.deadline - clock.now())) / 1e3);
-    const givingUp = sentence(
-      `Could not get a Run:ai token from ${where} after ${count} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`
-    );
-    const { cause, fix } = diagnosis(outcome, pacedByServer);
-    if (!pacedByServer && failures >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`);
-    let delay = pacedByServer ? rateLimitDelayMs(rateLimits, retryAfterMs, () => clock.random()) : retryDelayMs(failures, retryAfterMs, () => clock.random());
-    const floor = retryAfterMs ?? RATE_LIMIT_FLOOR_MS;
-    const latest = limits.deadline - clock.now() - BACKOFF_BASE_MS;
-    if (pacedByServer && delay > latest && floor <= latest) delay = latest;
-    if (clock.now() + delay >= limits.deadline) {
-      const timeout = `\`timeout-seconds\` (${limits.timeoutMs / 1e3})`;
-      if (retryAfterMs !== void 0 && clock.now() + retryAfterMs >= limits.deadline) {
-        const asked = `asked to wait ${Math.ceil(retryAfterMs / 1e3)} s before the next attempt (Retry-After), more than ${timeout} leaves`;
-        throw new ActionError(
-          pacedByServer ? `${givingUp} ${cause} and ${asked}; ${fix}, or raise \`timeout-seconds\`.` : `${givingUp} The control plane ${asked}; try again later, or raise \`timeout-seconds\`.`
-        );
-      }
-      throw new ActionError(`${givingUp} ${timeout} leaves no time for another attempt. ${cause}; ${fix}, or raise \`timeout-seconds\`.`);
-    }
-    const which = pacedByServer ? `Attempt ${count}` : `Attempt ${count} of ${limits.maxAttempts}`;
-    const then = pacedByServer ? `waiting ${seconds(delay)} as the control plane asks (rate limits are waited out until \`timeout-seconds\`, ${seconds(limits.deadline - clock.now())} left)` : `trying again in ${seconds(delay)}`;
-    log.progress(`${sentence(`${which} at ${where} failed with ${plainProblem}`)} ${capitalised(then)}.`);
-    if (problem !== plainProblem) log.debug(sentence(`Attempt ${count} at ${where}: ${problem}`));
-    await clock.sleep(delay);
-  }
-}
-function capitalised(text) {
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-}
-function diagnosis(outcome, pacedByServer) {
-  if (outcome.kind === "answer") {
-    if (pacedByServer) {
-      return {
-        cause: `The control plane kept limiting requests (HTTP ${outcome.status})`,
-        fix: "try again later, run fewer jobs at once against it (`strategy.max-parallel`)"
-      };
-    }
-    return { cause: "The control plane may be down or overloaded", fix: "try again later" };
-  }
-  if (outcome.error.peer === "proxy") {
-    return {
-      cause: "The proxy in HTTPS_PROXY did not carry the request",
-      fix: "check that it is up and reachable from the runner, or list the control plane in NO_PROXY"
-    };
-  }
-  if (outcome.error.kind === "timeout") {
-    return { cause: "No answer came in time", fix: "check that `url` is reachable from the runner (firewall, HTTPS_PROXY/NO_PROXY)" };
-  }
-  if (outcome.error.code === "ECONNREFUSED") {
-    return {
-      cause: "Nothing accepted the connection at that address",
-      fix: "check the host and port in `url` (nothing listens there, or a firewall refuses it)"
-    };
-  }
-  return {
-    cause: "The connection to the control plane kept failing",
-    fix: "check that `url` is reachable from the runner and try again later"
-  };
-}
-
 // src/tls-trust.ts
 import { readFileSync, statSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 var PEM_BEGIN = "-----BEGIN CERTIFICATE-----";
 var PEM_END = "-----END CERTIFICATE-----";
-function pemCertificates(text) {
+function pemCertificates(text2) {
   const blocks = [];
-  let begin = text.indexOf(PEM_BEGIN);
-  let end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
+  let begin = text2.indexOf(PEM_BEGIN);
+  let end = begin === -1 ? -1 : text2.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
   while (end !== -1) {
-    blocks.push(text.slice(begin, end + PEM_END.length));
-    begin = text.indexOf(PEM_BEGIN, end + PEM_END.length);
-    end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
+    blocks.push(text2.slice(begin, end + PEM_END.length));
+    begin = text2.indexOf(PEM_BEGIN, end + PEM_END.length);
+    end = begin === -1 ? -1 : text2.indexOf(PEM_END, begin + PEM_BEGIN.length + 1);
   }
   return blocks;
 }
@@ -1439,18 +1739,18 @@ function positiveNumberField(fields, keys) {
   return void 0;
 }
 function errorReason(fields) {
-  const text = (key) => {
+  const text2 = (key) => {
     const v = fields.get(key);
     return typeof v === "string" && v.trim() !== "" ? v : void 0;
   };
-  const error2 = text("error");
+  const error2 = text2("error");
   if (error2 !== void 0) {
-    const description = text("error_description");
+    const description = text2("error_description");
     return untrusted(description === void 0 ? error2 : `${error2}: ${description}`);
   }
-  const message = text("message");
+  const message = text2("message");
   if (message !== void 0) {
-    const details = text("details");
+    const details = text2("details");
     return untrusted(details === void 0 ? message : `${message} (${details})`);
   }
   return void 0;
@@ -1468,9 +1768,9 @@ async function requestToken(settings, deps) {
   const refusals = [];
   let generation = settings.apiVersion === "auto" ? "v2" : settings.apiVersion;
   for (; ; ) {
-    const request3 = buildTokenRequest(generation, settings);
-    const endpoint = `${settings.baseUrl}${request3.path}`;
-    const outcome = await requestFromGeneration(endpoint, request3, settings, deps, deadline);
+    const request4 = buildTokenRequest(generation, settings);
+    const endpoint = `${settings.baseUrl}${request4.path}`;
+    const outcome = await requestFromGeneration(endpoint, request4, settings, deps, deadline);
     if ("accessToken" in outcome) return outcome;
     refusals.push({ generation, endpoint, verdict: outcome });
     const next = settings.apiVersion === "auto" ? nextGeneration(generation, outcome) : "stop";
@@ -1486,14 +1786,14 @@ function nextGeneration(generation, verdict) {
   if (generation === "v1" && judged) return "v1-app-token";
   return "stop";
 }
-async function requestFromGeneration(endpoint, request3, settings, deps, deadline) {
+async function requestFromGeneration(endpoint, request4, settings, deps, deadline) {
   const verdict = await withRetries(
     endpoint,
     async (timeoutMs) => {
       const answer = await deps.send({
         url: endpoint,
-        contentType: request3.contentType,
-        body: request3.body,
+        contentType: request4.contentType,
+        body: request4.body,
         userAgent: USER_AGENT,
         timeoutMs
       });
@@ -1506,7 +1806,7 @@ async function requestFromGeneration(endpoint, request3, settings, deps, deadlin
     deps.clock,
     { progress: deps.info, debug: deps.debug }
   );
-  if (verdict.kind === "token") return { ...verdict.grant, generation: request3.generation };
+  if (verdict.kind === "token") return { ...verdict.grant, generation: request4.generation };
   if (verdict.kind === "redirect") throw new ActionError(describeRedirect(endpoint, verdict));
   return verdict;
 }
@@ -1545,9 +1845,9 @@ function describeRefusals(refusals, settings) {
   }
   return `Could not get a Run:ai token from ${settings.baseUrl}; no API generation answered with a token (${list}). Check that \`url\` is the Run:ai control-plane address, and \`client-id\` and \`client-secret\`.`;
 }
-function firstIndexOf(text, chars) {
-  for (let i = 0; i < text.length; i++) if (chars.includes(text.charAt(i))) return i;
-  return text.length;
+function firstIndexOf(text2, chars) {
+  for (let i = 0; i < text2.length; i++) if (chars.includes(text2.charAt(i))) return i;
+  return text2.length;
 }
 
 // src/transport.ts
@@ -1567,7 +1867,7 @@ async function openTunnel({ url: proxy, username, password }, target, proxyTls, 
   const peer = { role: "proxy", label: `${proxy.hostname}:${proxyPort}` };
   const send = isHttps ? (await import("node:https")).request : http.request;
   return new Promise((resolve, reject) => {
-    const request3 = send({
+    const request4 = send({
       host: bareHost(proxy),
       port: proxyPort,
       method: "CONNECT",
@@ -1577,7 +1877,7 @@ async function openTunnel({ url: proxy, username, password }, target, proxyTls, 
       ...signal === void 0 ? {} : { signal },
       ...isHttps ? proxyTls : {}
     });
-    request3.once("connect", (response, socket) => {
+    request4.once("connect", (response, socket) => {
       if (response.statusCode === 200) {
         resolve(socket);
         return;
@@ -1598,8 +1898,8 @@ async function openTunnel({ url: proxy, username, password }, target, proxyTls, 
         )
       );
     });
-    request3.once("error", (error2) => reject(signal?.aborted ? signal.reason : classifyRequestError(error2, peer)));
-    request3.end();
+    request4.once("error", (error2) => reject(signal?.aborted ? signal.reason : classifyRequestError(error2, peer)));
+    request4.end();
   });
 }
 
@@ -1615,9 +1915,9 @@ function createTransport(trust) {
     }
     return session;
   };
-  const send = async (request3) => {
-    const target = new URL(request3.url);
-    return post(request3, target, await sessionFor(target), trust);
+  const send = async (request4) => {
+    const target = new URL(request4.url);
+    return post(request4, target, await sessionFor(target), trust);
   };
   const close = () => {
     for (const session of sessions.values()) void session.then((s) => s.agent.destroy());
@@ -1674,35 +1974,35 @@ function tlsOptions(host, session, trust) {
     checkServerIdentity: session.identityCheck(host)
   };
 }
-async function post(request3, target, session, trust) {
+async function post(request4, target, session, trust) {
   const controller = new AbortController();
   const peer = { role: "control plane", label: target.host };
   const timedOut = new TransportError(
-    `no answer from ${target.host} within ${Math.ceil(request3.timeoutMs / 1e3)} s.`,
+    `no answer from ${target.host} within ${Math.ceil(request4.timeoutMs / 1e3)} s.`,
     "timeout",
     "control plane"
   );
-  const timer = setTimeout(() => controller.abort(timedOut), request3.timeoutMs);
+  const timer = setTimeout(() => controller.abort(timedOut), request4.timeoutMs);
   session.signal = controller.signal;
   const isHttps = target.protocol === "https:";
   const options = {
     host: bareHost(target),
     port: Number(target.port || (isHttps ? 443 : 80)),
-    path: target.pathname,
-    method: "POST",
+    path: `${target.pathname}${target.search}`,
+    method: request4.method ?? "POST",
     agent: session.agent,
     signal: controller.signal,
     headers: {
-      "Content-Type": request3.contentType,
-      "Content-Length": Buffer.byteLength(request3.body),
+      ...request4.body === void 0 ? {} : { "Content-Type": request4.contentType ?? "application/json", "Content-Length": Buffer.byteLength(request4.body) },
+      ...request4.authorization === void 0 ? {} : { Authorization: request4.authorization },
       Accept: "application/json",
-      "User-Agent": request3.userAgent
+      "User-Agent": request4.userAgent
     },
     ...session.identityCheck === void 0 ? {} : tlsOptions(bareHost(target), { ...session, identityCheck: session.identityCheck }, trust)
   };
   const send = isHttps ? (await import("node:https")).request : http2.request;
-  return exchange(send, options, request3.body, peer, controller).catch((error2) => {
-    if (error2 instanceof StaleConnection) return exchange(send, options, request3.body, peer, controller);
+  return exchange(send, options, request4.body ?? "", peer, controller).catch((error2) => {
+    if (error2 instanceof StaleConnection) return exchange(send, options, request4.body ?? "", peer, controller);
     throw error2;
   }).catch((error2) => {
     throw controller.signal.aborted ? controller.signal.reason : classifyRequestError(error2, peer);
@@ -1814,6 +2114,7 @@ async function run(deps = defaultDeps) {
     if (read(Input.url).includes("#"))
       log.debug(`The fragment (#\u2026) of \`url\` was dropped: it never reaches a server; using ${config.baseUrl}.`);
     log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
+    const deadline = clock.now() + config.timeoutMs;
     log.hold();
     const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(
       () => log.release()
@@ -1824,14 +2125,26 @@ async function run(deps = defaultDeps) {
       );
     }
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now());
-    handOn(core, config, issued, expiry);
-    log.info(successMessage(config, issued, expiry));
+    const context = wantsDeployContext(config.deploy) ? await resolveDeployContext(
+      {
+        ...config.deploy,
+        baseUrl: config.baseUrl,
+        clientId: config.clientId,
+        maxAttempts: config.maxAttempts,
+        timeoutMs: config.timeoutMs,
+        deadline
+      },
+      issued.accessToken,
+      { send: sender, clock, info: (m) => log.info(m), warning: (m) => log.warning(m), debug: (m) => log.debug(m) }
+    ) : {};
+    handOn(core, config, issued, expiry, context, log);
+    log.info(successMessage(config, issued, expiry, context));
     if (expiry?.alreadyPast) {
       log.warning(
         `The token's expiry time (${expiry.expiresAt}) is already past by the runner's clock (${new Date(clock.now()).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`
       );
     }
-    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry, log));
+    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry, context, log));
   } catch (error2) {
     log.error(failureMessage(error2));
     if (error2 instanceof Error && error2.stack !== void 0 && core.isDebug()) {
@@ -1862,37 +2175,67 @@ async function writeSummary(core, log, env, line) {
     log.warning(`The job summary could not be written (${untrusted(String(error2))}); the token was handed on as usual.`);
   }
 }
-function handOn(core, config, issued, expiry) {
+function handOn(core, config, issued, expiry, context, log) {
   core.setOutput(Output.token, issued.accessToken);
   core.setOutput(Output.expiresIn, expiry === void 0 ? "" : String(expiry.expiresInSeconds));
   core.setOutput(Output.expiresAt, expiry?.expiresAt ?? "");
   core.setOutput(Output.apiVersion, issued.generation);
   core.setOutput(Output.url, config.baseUrl);
+  if (context.cluster !== void 0) {
+    core.setOutput(Output.clusterId, context.cluster.id);
+    core.setOutput(Output.clusterName, context.cluster.name);
+    core.setOutput(Output.clusterVersion, context.cluster.version);
+  }
+  if (context.project !== void 0) core.setOutput(Output.projectId, context.project.id);
+  if (context.clusters !== void 0) {
+    if (context.clusters.length > MAX_CLUSTERS_OUTPUT) {
+      log.warning(
+        `The identity sees ${context.clusters.length} clusters; the \`clusters\` output holds the first ${MAX_CLUSTERS_OUTPUT} by name.`
+      );
+    }
+    const entries = context.clusters.slice(0, MAX_CLUSTERS_OUTPUT).map(({ id, name, version, state }) => ({ id, name, version, state }));
+    core.setOutput(Output.clusters, JSON.stringify(entries));
+  }
   if (config.exportEnv) core.exportVariable(config.envName, issued.accessToken);
 }
-function successMessage(config, issued, expiry) {
+function successMessage(config, issued, expiry, context) {
   const until = expiry === void 0 ? "" : `, valid until ${expiry.expiresAt}`;
   const where = config.exportEnv ? ` Later steps find it in $${config.envName} and in the step output \`token\`.` : " It is in the step output `token`.";
-  return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`;
+  return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}${contextSentence(config, context)}`;
 }
-function summaryLine(config, issued, expiry, log) {
-  const value = (text) => codeSpan(log.render(text));
-  return `Run:ai token for client ${value(config.clientId)} from ${value(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? "at an unknown time"}.`;
+function contextSentence(config, context) {
+  const parts = [
+    ...context.cluster === void 0 ? [] : [`cluster ${context.cluster.name} (${context.cluster.id})`],
+    ...context.project === void 0 ? [] : [`project ${context.project.name} (id ${context.project.id})`]
+  ];
+  const found = parts.length === 0 ? "" : ` Deploying to ${parts.join(", ")}.`;
+  const permissions = config.deploy.permissions.map((p) => `${p.action} ${p.resourceType}`);
+  const allowed = permissions.length === 0 ? "" : ` It may ${permissions.join(", ")} there.`;
+  const listedClusters = context.clusters !== void 0 && context.cluster === void 0 ? ` It sees ${context.clusters.length} cluster(s): output \`clusters\`.` : "";
+  return `${found}${allowed}${listedClusters}`;
 }
-function codeSpan(text) {
+function summaryLine(config, issued, expiry, context, log) {
+  const value = (text2) => codeSpan(log.render(text2));
+  const target = [
+    ...context.cluster === void 0 ? [] : [`, cluster ${value(context.cluster.name)}`],
+    ...context.project === void 0 ? [] : [`, project ${value(context.project.name)}`]
+  ].join("");
+  return `Run:ai token for client ${value(config.clientId)} from ${value(config.baseUrl)} (api-version ${issued.generation})${target}, expires ${expiry?.expiresAt ?? "at an unknown time"}.`;
+}
+function codeSpan(text2) {
   let longest = 0;
-  for (let i = 0, run2 = 0; i < text.length; i++) {
-    run2 = text[i] === "`" ? run2 + 1 : 0;
+  for (let i = 0, run2 = 0; i < text2.length; i++) {
+    run2 = text2[i] === "`" ? run2 + 1 : 0;
     longest = Math.max(longest, run2);
   }
   const fence = "`".repeat(longest + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${fence}${pad}${text}${pad}${fence}`;
+  const pad = text2.startsWith("`") || text2.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text2}${pad}${fence}`;
 }
 function failureMessage(error2) {
   if (error2 instanceof ActionError) return error2.message;
-  const text = untrusted(error2 instanceof Error ? error2.message : String(error2));
-  return `runai-token-action failed unexpectedly: ${text}. Re-run with debug logging for details, and please report it.`;
+  const text2 = untrusted(error2 instanceof Error ? error2.message : String(error2));
+  return `runai-token-action failed unexpectedly: ${text2}. Re-run with debug logging for details, and please report it.`;
 }
 
 // src/index.ts

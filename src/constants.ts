@@ -19,7 +19,11 @@ export const Input = {
   maxAttempts: 'max-attempts',
   caCertificate: 'ca-certificate',
   insecureSkipTlsVerify: 'insecure-skip-tls-verify',
-  jobSummary: 'job-summary'
+  jobSummary: 'job-summary',
+  cluster: 'cluster',
+  project: 'project',
+  permission: 'permission',
+  listClusters: 'list-clusters'
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 
@@ -28,7 +32,12 @@ export const Output = {
   expiresIn: 'expires-in',
   expiresAt: 'expires-at',
   apiVersion: 'api-version',
-  url: 'url'
+  url: 'url',
+  clusterId: 'cluster-id',
+  clusterName: 'cluster-name',
+  clusterVersion: 'cluster-version',
+  projectId: 'project-id',
+  clusters: 'clusters'
 } as const
 
 /** Defaults as declared in action.yml; applied here too so that a bare `node dist/index.js` behaves the same. */
@@ -39,7 +48,8 @@ export const InputDefault: Partial<Record<InputName, string>> = {
   [Input.timeoutSeconds]: '120',
   [Input.maxAttempts]: '5',
   [Input.insecureSkipTlsVerify]: 'false',
-  [Input.jobSummary]: 'false'
+  [Input.jobSummary]: 'false',
+  [Input.listClusters]: 'false'
 }
 
 /** Answers larger than this are refused: a token answer is a few kilobytes at most. */

@@ -17,6 +17,23 @@ export interface ActionConfig {
   caCertificate: string
   insecureSkipTlsVerify: boolean
   jobSummary: boolean
+  /** What to resolve after the token (deploy-context.ts); all empty: the token alone. */
+  deploy: DeployRequest
+}
+
+export type PermissionAction = 'create' | 'read' | 'update' | 'delete'
+export interface Permission {
+  action: PermissionAction
+  resourceType: string
+}
+
+export interface DeployRequest {
+  /** A cluster name or UUID, or '' */
+  cluster: string
+  /** A project name, or '' */
+  project: string
+  permissions: Permission[]
+  listClusters: boolean
 }
 
 export type ReadInput = (name: InputName) => string
@@ -44,8 +61,45 @@ export function parseInputs(read: ReadInput): ActionConfig {
     maxAttempts: parsePositiveInteger(Input.maxAttempts, get(Input.maxAttempts), MAX_ATTEMPTS),
     caCertificate: get(Input.caCertificate),
     insecureSkipTlsVerify: parseBoolean(Input.insecureSkipTlsVerify, get(Input.insecureSkipTlsVerify)),
-    jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary))
+    jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary)),
+    deploy: {
+      cluster: parseName(Input.cluster, get(Input.cluster)),
+      project: parseName(Input.project, get(Input.project)),
+      permissions: parsePermissions(get(Input.permission)),
+      listClusters: parseBoolean(Input.listClusters, get(Input.listClusters))
+    }
   }
+}
+
+const MAX_NAME_CHARS = 253
+
+/** A cluster or project name as the user gave it: one printable line, of a sane length. */
+function parseName(name: InputName, value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (value.length > MAX_NAME_CHARS || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new InputError(`Input \`${name}\` must be one line of at most ${MAX_NAME_CHARS} characters: a name or UUID as the Run:ai UI shows it.`)
+  }
+  return value
+}
+
+const PERMISSION_ACTIONS: readonly PermissionAction[] = ['create', 'read', 'update', 'delete']
+// The resource types differ between control-plane versions, so only their shape is checked.
+const RESOURCE_TYPE = /^[a-z][a-z0-9_/-]{0,63}$/
+
+/** `create trainings, read workloads`: each an action and a resource type, checked before any request. */
+function parsePermissions(value: string): Permission[] {
+  if (value === '') return []
+  return value.split(',').map((part) => {
+    const words = part.trim().split(/\s+/)
+    const [action = '', resourceType = ''] = words
+    const known = PERMISSION_ACTIONS.find((a) => a === action.toLowerCase())
+    if (words.length !== 2 || known === undefined || !RESOURCE_TYPE.test(resourceType)) {
+      throw new InputError(
+        `Input \`${Input.permission}\` must be "<action> <resource type>" items separated by commas, the action one of ${PERMISSION_ACTIONS.join(', ')} (for example "create trainings, read workloads"); got "${part.trim().slice(0, 60)}".`
+      )
+    }
+    return { action: known, resourceType }
+  })
 }
 
 /** `client-id`/`app-id` and `client-secret`/`app-secret` are the same input under two names. */

@@ -1,5 +1,6 @@
 import { debug, exportVariable, getInput, isDebug, info, setFailed, setOutput, setSecret, summary, warning } from '@actions/core'
 import { Input, MAX_TOKEN_BYTES, Output, RunnerFile, type InputName } from './constants.js'
+import { MAX_CLUSTERS_OUTPUT, resolveDeployContext, wantsDeployContext, type DeployContext } from './deploy-context.js'
 import { ActionError, ownStackFrames } from './errors.js'
 import { tokenExpiry, type TokenExpiry } from './expiry.js'
 import { parseInputs, type ActionConfig } from './inputs.js'
@@ -84,6 +85,8 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     if (read(Input.url).includes('#'))
       log.debug(`The fragment (#…) of \`url\` was dropped: it never reaches a server; using ${config.baseUrl}.`)
     log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`)
+    // The token request and the lookups after it share one deadline: the step's.
+    const deadline = clock.now() + config.timeoutMs
     // Lines quoting the server wait until the token is known: a server could quote it before issuing it.
     log.hold()
     const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(
@@ -95,15 +98,30 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
       )
     }
     const expiry = tokenExpiry(issued.accessToken, issued.expiresInSeconds, clock.now())
-    handOn(core, config, issued, expiry)
-    log.info(successMessage(config, issued, expiry))
+    // Before anything is handed on: the step's promise is a token that can do the job.
+    const context = wantsDeployContext(config.deploy)
+      ? await resolveDeployContext(
+          {
+            ...config.deploy,
+            baseUrl: config.baseUrl,
+            clientId: config.clientId,
+            maxAttempts: config.maxAttempts,
+            timeoutMs: config.timeoutMs,
+            deadline
+          },
+          issued.accessToken,
+          { send: sender, clock, info: (m) => log.info(m), warning: (m) => log.warning(m), debug: (m) => log.debug(m) }
+        )
+      : {}
+    handOn(core, config, issued, expiry, context, log)
+    log.info(successMessage(config, issued, expiry, context))
     if (expiry?.alreadyPast) {
       // The control plane issued it, so it judges the token by its own clock: warn, do not fail.
       log.warning(
         `The token's expiry time (${expiry.expiresAt}) is already past by the runner's clock (${new Date(clock.now()).toISOString()}): the runner's clock or the control plane's is off. Later steps may be refused with HTTP 401; check both clocks (NTP).`
       )
     }
-    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry, log))
+    if (config.jobSummary) await writeSummary(core, log, env, summaryLine(config, issued, expiry, context, log))
   } catch (error) {
     log.error(failureMessage(error))
     if (error instanceof Error && error.stack !== undefined && core.isDebug()) {
@@ -145,27 +163,75 @@ async function writeSummary(core: ActionCore, log: LogBoundary, env: NodeJS.Proc
 }
 
 /** Outputs first, then the environment variable: the token is already masked by requestToken. */
-function handOn(core: ActionCore, config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): void {
+function handOn(
+  core: ActionCore,
+  config: ActionConfig,
+  issued: IssuedToken,
+  expiry: TokenExpiry | undefined,
+  context: DeployContext,
+  log: LogBoundary
+): void {
   core.setOutput(Output.token, issued.accessToken)
   core.setOutput(Output.expiresIn, expiry === undefined ? '' : String(expiry.expiresInSeconds))
   core.setOutput(Output.expiresAt, expiry?.expiresAt ?? '')
   core.setOutput(Output.apiVersion, issued.generation)
   core.setOutput(Output.url, config.baseUrl)
+  if (context.cluster !== undefined) {
+    core.setOutput(Output.clusterId, context.cluster.id)
+    core.setOutput(Output.clusterName, context.cluster.name)
+    core.setOutput(Output.clusterVersion, context.cluster.version)
+  }
+  if (context.project !== undefined) core.setOutput(Output.projectId, context.project.id)
+  if (context.clusters !== undefined) {
+    if (context.clusters.length > MAX_CLUSTERS_OUTPUT) {
+      log.warning(
+        `The identity sees ${context.clusters.length} clusters; the \`clusters\` output holds the first ${MAX_CLUSTERS_OUTPUT} by name.`
+      )
+    }
+    const entries = context.clusters.slice(0, MAX_CLUSTERS_OUTPUT).map(({ id, name, version, state }) => ({ id, name, version, state }))
+    core.setOutput(Output.clusters, JSON.stringify(entries))
+  }
   if (config.exportEnv) core.exportVariable(config.envName, issued.accessToken)
 }
 
-function successMessage(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined): string {
+function successMessage(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined, context: DeployContext): string {
   const until = expiry === undefined ? '' : `, valid until ${expiry.expiresAt}`
   const where = config.exportEnv
     ? ` Later steps find it in $${config.envName} and in the step output \`token\`.`
     : ' It is in the step output `token`.'
-  return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}`
+  return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}${contextSentence(config, context)}`
+}
+
+/** What the lookups found, in one sentence; '' when none ran. */
+function contextSentence(config: ActionConfig, context: DeployContext): string {
+  const parts = [
+    ...(context.cluster === undefined ? [] : [`cluster ${context.cluster.name} (${context.cluster.id})`]),
+    ...(context.project === undefined ? [] : [`project ${context.project.name} (id ${context.project.id})`])
+  ]
+  const found = parts.length === 0 ? '' : ` Deploying to ${parts.join(', ')}.`
+  const permissions = config.deploy.permissions.map((p) => `${p.action} ${p.resourceType}`)
+  const allowed = permissions.length === 0 ? '' : ` It may ${permissions.join(', ')} there.`
+  const listedClusters =
+    context.clusters !== undefined && context.cluster === undefined
+      ? ` It sees ${context.clusters.length} cluster(s): output \`clusters\`.`
+      : ''
+  return `${found}${allowed}${listedClusters}`
 }
 
 /** Each value through the log boundary first, then into its code span: the fences stay whole. */
-function summaryLine(config: ActionConfig, issued: IssuedToken, expiry: TokenExpiry | undefined, log: LogBoundary): string {
+function summaryLine(
+  config: ActionConfig,
+  issued: IssuedToken,
+  expiry: TokenExpiry | undefined,
+  context: DeployContext,
+  log: LogBoundary
+): string {
   const value = (text: string): string => codeSpan(log.render(text))
-  return `Run:ai token for client ${value(config.clientId)} from ${value(config.baseUrl)} (api-version ${issued.generation}), expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
+  const target = [
+    ...(context.cluster === undefined ? [] : [`, cluster ${value(context.cluster.name)}`]),
+    ...(context.project === undefined ? [] : [`, project ${value(context.project.name)}`])
+  ].join('')
+  return `Run:ai token for client ${value(config.clientId)} from ${value(config.baseUrl)} (api-version ${issued.generation})${target}, expires ${expiry?.expiresAt ?? 'at an unknown time'}.`
 }
 
 /**

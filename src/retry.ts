@@ -134,6 +134,10 @@ export interface RetryLog {
   debug: (line: string) => void
 }
 
+/** What the requests are for, as the messages say it: "Could not <task> from <where>". */
+export const TOKEN_TASK = 'get a Run:ai token'
+
+
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 /**
@@ -146,7 +150,8 @@ export async function withRetries<T>(
   attempt: (timeoutMs: number) => Promise<Answered<T>>,
   limits: RetryLimits,
   clock: Clock,
-  log: RetryLog
+  log: RetryLog,
+  task: string = TOKEN_TASK
 ): Promise<T> {
   let failures = 0
   let rateLimits = 0
@@ -170,7 +175,7 @@ export async function withRetries<T>(
     } catch (error) {
       if (!(error instanceof TransportError)) throw error
       outcome = { kind: 'failure', error }
-      if (!worthRetrying(outcome)) throw new ActionError(`Could not get a Run:ai token from ${where}: ${error.message}`)
+      if (!worthRetrying(outcome)) throw new ActionError(`Could not ${task} from ${where}: ${error.message}`)
       problem = error.message
       plainProblem = error.plain
     }
@@ -179,7 +184,7 @@ export async function withRetries<T>(
     else failures++
     const spentSeconds = Math.round((limits.timeoutMs - (limits.deadline - clock.now())) / 1000)
     const givingUp = sentence(
-      `Could not get a Run:ai token from ${where} after ${count} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`
+      `Could not ${task} from ${where} after ${count} attempt(s) in ${spentSeconds} s; the last one failed with ${problem}`
     )
     const { cause, fix } = diagnosis(outcome, pacedByServer)
     if (!pacedByServer && failures >= limits.maxAttempts) throw new ActionError(`${givingUp} ${cause}; ${fix}, or raise \`max-attempts\`.`)

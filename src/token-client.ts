@@ -4,10 +4,10 @@ import { buildTokenRequest, type ApiVersionChoice, type Credentials, type Genera
 import { sentence, untrusted } from './log-boundary.js'
 import { withRetries, type Clock } from './retry.js'
 import { interpretAnswer, judgedCredentials, type AnswerVerdict, type TokenGrant } from './token-answer.js'
-import type { PostRequest, HttpAnswer } from './transport.js'
+import type { ApiRequest, HttpAnswer } from './transport.js'
 
 /** Sends one request; the transport, or a fake in tests. */
-export type SendRequest = (request: PostRequest) => Promise<HttpAnswer>
+export type SendRequest = (request: ApiRequest) => Promise<HttpAnswer>
 
 export interface TokenClientSettings extends Credentials {
   baseUrl: string

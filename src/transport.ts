@@ -20,17 +20,22 @@ export interface HttpAnswer {
   body: string
 }
 
-export interface PostRequest {
+/** One request of a run: the token request (a POST with a body), or a lookup with the token. */
+export interface ApiRequest {
+  /** POST unless said. */
+  method?: 'GET' | 'POST'
   url: string
-  contentType: string
-  body: string
+  contentType?: string
+  body?: string
+  /** `Bearer <token>`: the lookups after the token. */
+  authorization?: string
   userAgent: string
   timeoutMs: number
 }
 
 /** Sends the requests of one run; `close` lets go of its connection so that the process can exit. */
 export interface Sender {
-  (request: PostRequest): Promise<HttpAnswer>
+  (request: ApiRequest): Promise<HttpAnswer>
   close(): void
 }
 
@@ -71,7 +76,7 @@ export function createTransport(trust: TlsTrust): Sender {
     }
     return session
   }
-  const send = async (request: PostRequest): Promise<HttpAnswer> => {
+  const send = async (request: ApiRequest): Promise<HttpAnswer> => {
     const target = new URL(request.url)
     return post(request, target, await sessionFor(target), trust)
   }
@@ -151,7 +156,7 @@ function tlsOptions(host: string, session: Pick<HttpsSession, 'secureContext' | 
   }
 }
 
-async function post(request: PostRequest, target: URL, session: Session, trust: TlsTrust): Promise<HttpAnswer> {
+async function post(request: ApiRequest, target: URL, session: Session, trust: TlsTrust): Promise<HttpAnswer> {
   const controller = new AbortController()
   const peer: Peer = { role: 'control plane', label: target.host }
   const timedOut = new TransportError(
@@ -165,13 +170,15 @@ async function post(request: PostRequest, target: URL, session: Session, trust: 
   const options: https.RequestOptions = {
     host: bareHost(target),
     port: Number(target.port || (isHttps ? 443 : 80)),
-    path: target.pathname,
-    method: 'POST',
+    path: `${target.pathname}${target.search}`,
+    method: request.method ?? 'POST',
     agent: session.agent,
     signal: controller.signal,
     headers: {
-      'Content-Type': request.contentType,
-      'Content-Length': Buffer.byteLength(request.body),
+      ...(request.body === undefined
+        ? {}
+        : { 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(request.body) }),
+      ...(request.authorization === undefined ? {} : { Authorization: request.authorization }),
       Accept: 'application/json',
       'User-Agent': request.userAgent
     },
@@ -180,11 +187,11 @@ async function post(request: PostRequest, target: URL, session: Session, trust: 
       : tlsOptions(bareHost(target), { ...session, identityCheck: session.identityCheck }, trust))
   }
   const send = isHttps ? (await import('node:https')).request : http.request
-  return exchange(send, options, request.body, peer, controller)
+  return exchange(send, options, request.body ?? '', peer, controller)
     .catch((error: unknown) => {
       // A kept-alive connection the server closed meanwhile (after a backoff, or at the end of its
       // keep-alive) is not a failed attempt: the same request goes out at once on a fresh one.
-      if (error instanceof StaleConnection) return exchange(send, options, request.body, peer, controller)
+      if (error instanceof StaleConnection) return exchange(send, options, request.body ?? '', peer, controller)
       throw error
     })
     .catch((error: unknown) => {

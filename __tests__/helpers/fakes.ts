@@ -1,5 +1,5 @@
 import type { Clock } from '../../src/retry.js'
-import type { HttpAnswer, PostRequest, Sender } from '../../src/transport.js'
+import type { HttpAnswer, ApiRequest, Sender } from '../../src/transport.js'
 
 export const SECRET = 'fake-secret-Zx9!q'
 export const CLIENT_ID = 'fake-client-id'
@@ -36,12 +36,12 @@ export function fakeClock(start = 1_800_000_000_000, random = 0.5): Clock & { sl
   }
 }
 
-export type Reply = HttpAnswer | Error | ((request: PostRequest) => HttpAnswer | Error)
+export type Reply = HttpAnswer | Error | ((request: ApiRequest) => HttpAnswer | Error)
 
 /** A sender that answers each request with the next scripted reply and records what it was sent. */
-export function scriptedSender(replies: Reply[]): Sender & { requests: PostRequest[]; closed: () => boolean } {
-  const requests: PostRequest[] = []
-  const send = async (request: PostRequest): Promise<HttpAnswer> => {
+export function scriptedSender(replies: Reply[]): Sender & { requests: ApiRequest[]; closed: () => boolean } {
+  const requests: ApiRequest[] = []
+  const send = async (request: ApiRequest): Promise<HttpAnswer> => {
     requests.push(request)
     const next = replies.shift()
     if (next === undefined) throw new Error(`unexpected request #${requests.length} to ${request.url}`)
