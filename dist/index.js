@@ -1366,7 +1366,9 @@ function parseInputs(read) {
 var MAX_NAME_CHARS = 253;
 function parseName(name, value) {
   if (value.length > MAX_NAME_CHARS || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InputError(`Input \`${name}\` must be one line of at most ${MAX_NAME_CHARS} characters: a name or UUID as the Run:ai UI shows it.`);
+    throw new InputError(
+      `Input \`${name}\` must be one line of at most ${MAX_NAME_CHARS} characters: a name or UUID as the Run:ai UI shows it.`
+    );
   }
   return value;
 }

@@ -77,7 +77,9 @@ const MAX_NAME_CHARS = 253
 function parseName(name: InputName, value: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (value.length > MAX_NAME_CHARS || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InputError(`Input \`${name}\` must be one line of at most ${MAX_NAME_CHARS} characters: a name or UUID as the Run:ai UI shows it.`)
+    throw new InputError(
+      `Input \`${name}\` must be one line of at most ${MAX_NAME_CHARS} characters: a name or UUID as the Run:ai UI shows it.`
+    )
   }
   return value
 }
