@@ -341,3 +341,55 @@ describe('handing on', () => {
     expect(events.at(-1)?.[1]).toContain('HTTP 401: invalid_client: bad ***')
   })
 })
+
+describe('the deploy context', () => {
+  const UUID_EAST = '3f9a1c52-7d4e-4b8a-9c61-2e5f0a7b8d13'
+  const cluster = (name: string, uuid: string, state = 'Connected') => ({ uuid, name, version: '2.24.3', status: { state } })
+  const token = jsonAnswer(200, { access_token: TOKEN })
+
+  it('hands on the cluster, project and clusters outputs, and names them in the log and the summary', async () => {
+    const { events } = await runWith({ cluster: 'gpu-east', project: 'team-a', permission: 'create trainings', 'job-summary': 'true' }, [
+      token,
+      jsonAnswer(200, [cluster('gpu-east', UUID_EAST)]),
+      jsonAnswer(200, { projects: [{ id: 101, name: 'team-a', clusterId: UUID_EAST, parentId: '12' }] }),
+      jsonAnswer(200, { create: { system: false, tenants: [], clusters: [], departments: ['12'], projects: [] } })
+    ])
+    expect(events).toContainEqual(['output', 'cluster-id', UUID_EAST])
+    expect(events).toContainEqual(['output', 'cluster-name', 'gpu-east'])
+    expect(events).toContainEqual(['output', 'cluster-version', '2.24.3'])
+    expect(events).toContainEqual(['output', 'project-id', '101'])
+    expect(events).toContainEqual([
+      'output',
+      'clusters',
+      JSON.stringify([{ id: UUID_EAST, name: 'gpu-east', version: '2.24.3', state: 'Connected' }])
+    ])
+    expect(events.filter(([kind]) => kind === 'info').at(-1)?.[1]).toMatch(
+      new RegExp(`Deploying to cluster gpu-east \\(${UUID_EAST}\\), project team-a \\(id 101\\)\\. It may create trainings there\\.$`)
+    )
+    expect(events.find(([kind]) => kind === 'summary')?.[1]).toContain('(api-version v2), cluster `gpu-east`, project `team-a`, expires')
+  })
+
+  it('with list-clusters alone, says how many clusters it sees', async () => {
+    const { events } = await runWith({ 'list-clusters': 'true' }, [
+      token,
+      jsonAnswer(200, [cluster('b', UUID_EAST), cluster('a', UUID_EAST.replace('3f', '4f'))])
+    ])
+    expect(events.filter(([kind]) => kind === 'info').at(-1)?.[1]).toMatch(/It sees 2 cluster\(s\): output `clusters`\.$/)
+    expect(JSON.parse(events.find(([kind, name]) => kind === 'output' && name === 'clusters')?.[2] ?? '[]')).toHaveLength(2)
+  })
+
+  it('holds at most 256 clusters in the output, and says so', async () => {
+    const many = Array.from({ length: 300 }, (_, i) =>
+      cluster(`c-${String(i).padStart(3, '0')}`, `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`)
+    )
+    const { events } = await runWith({ 'list-clusters': 'true' }, [token, jsonAnswer(200, many)])
+    expect(JSON.parse(events.find(([kind, name]) => kind === 'output' && name === 'clusters')?.[2] ?? '[]')).toHaveLength(256)
+    expect(events).toContainEqual(['warning', 'The identity sees 300 clusters; the `clusters` output holds the first 256 by name.'])
+  })
+
+  it('hands nothing on when a part of the deploy context fails', async () => {
+    const { events } = await runWith({ cluster: 'nowhere' }, [token, jsonAnswer(200, [cluster('gpu-east', UUID_EAST)])])
+    expect(events.some(([kind]) => kind === 'output' || kind === 'env')).toBe(false)
+    expect(events.at(-1)?.[0]).toBe('failed')
+  })
+})
