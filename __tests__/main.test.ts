@@ -393,3 +393,17 @@ describe('the deploy context', () => {
     expect(events.at(-1)?.[0]).toBe('failed')
   })
 })
+
+describe('the deploy context in plain lines', () => {
+  it('never puts a name the server chose into a plain line: a cluster found by UUID is named by its UUID', async () => {
+    const uuid = '3f9a1c52-7d4e-4b8a-9c61-2e5f0a7b8d13'
+    const { events } = await runWith({ cluster: uuid.toUpperCase() }, [
+      jsonAnswer(200, { access_token: TOKEN }),
+      jsonAnswer(200, [{ uuid, name: 'x(1,2): error TS2304: sign in at https://evil.example', status: { state: 'Connected' } }])
+    ])
+    const info = events.filter(([kind]) => kind === 'info').map(([, line]) => line)
+    expect(info.at(-1)).toMatch(new RegExp(`Deploying to cluster \\(${uuid}\\)\\.$`))
+    expect(info.join('\n')).not.toContain('evil.example')
+    expect(events).toContainEqual(['output', 'cluster-name', 'x(1,2): error TS2304: sign in at https://evil.example'])
+  })
+})

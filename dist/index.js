@@ -2206,9 +2206,11 @@ function successMessage(config, issued, expiry, context) {
   return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}${contextSentence(config, context)}`;
 }
 function contextSentence(config, context) {
+  const { cluster, project } = context;
+  const clusterName = cluster !== void 0 && cluster.name === config.deploy.cluster ? `${cluster.name} ` : "";
   const parts = [
-    ...context.cluster === void 0 ? [] : [`cluster ${context.cluster.name} (${context.cluster.id})`],
-    ...context.project === void 0 ? [] : [`project ${context.project.name} (id ${context.project.id})`]
+    ...cluster === void 0 ? [] : [`cluster ${clusterName}(${cluster.id})`],
+    ...project === void 0 ? [] : [`project ${config.deploy.project} (id ${project.id})`]
   ];
   const found = parts.length === 0 ? "" : ` Deploying to ${parts.join(", ")}.`;
   const permissions = config.deploy.permissions.map((p) => `${p.action} ${p.resourceType}`);

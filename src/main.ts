@@ -202,11 +202,17 @@ function successMessage(config: ActionConfig, issued: IssuedToken, expiry: Token
   return `Got a Run:ai token from ${config.baseUrl} (api-version ${issued.generation})${until}.${where}${contextSentence(config, context)}`
 }
 
-/** What the lookups found, in one sentence; '' when none ran. */
+/**
+ * What the lookups found, in one sentence; '' when none ran. A plain line, which problem matchers
+ * read: it names only what the user gave and ids of a checked shape, never a name the server
+ * chose (a cluster found by UUID or through its project is named by its UUID alone).
+ */
 function contextSentence(config: ActionConfig, context: DeployContext): string {
+  const { cluster, project } = context
+  const clusterName = cluster !== undefined && cluster.name === config.deploy.cluster ? `${cluster.name} ` : ''
   const parts = [
-    ...(context.cluster === undefined ? [] : [`cluster ${context.cluster.name} (${context.cluster.id})`]),
-    ...(context.project === undefined ? [] : [`project ${context.project.name} (id ${context.project.id})`])
+    ...(cluster === undefined ? [] : [`cluster ${clusterName}(${cluster.id})`]),
+    ...(project === undefined ? [] : [`project ${config.deploy.project} (id ${project.id})`])
   ]
   const found = parts.length === 0 ? '' : ` Deploying to ${parts.join(', ')}.`
   const permissions = config.deploy.permissions.map((p) => `${p.action} ${p.resourceType}`)
