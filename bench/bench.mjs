@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto'
 import { build } from '../scripts/build.mjs'
 import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
 import { runLikeRunner } from '../test-server/runner.mjs'
-import { measureNetwork, networkReport } from './network.mjs'
+import { counted, measureNetwork, networkReport } from './network.mjs'
 import { measurePathological } from './pathological.mjs'
 import { measureHerd, RATE_LIMIT_WORDS, TOKENS_PER_SECOND } from './herd.mjs'
 
@@ -422,6 +422,12 @@ if (network) {
     const label = s.label.replace(/`/g, '')
     const trips = Math.max(...s.roundTrips)
     const idealTrips = Math.min(...s.idealRoundTrips)
+    // Round trips and time compare like with like only when both asked the same (method, path, query, in order).
+    target(
+      `${RTT_MS} ms RTT, ${label}: the same requests as the ideal client`,
+      `${counted(s.posts)} / ${counted(s.idealPosts)}${s.sameRequests ? '' : ', not the same'}`,
+      s.sameRequests
+    )
     target(`${RTT_MS} ms RTT, ${label}: round trips equal to the ideal client's`, `${trips} / ${idealTrips}`, trips <= idealTrips)
     target(`${RTT_MS} ms RTT, ${label}: time ≤ 1.1× the ideal client`, `${fmt(median(s.ratios), 2)}×`, median(s.ratios) <= 1.1)
   }

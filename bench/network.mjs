@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { DEFAULT_CLIENT, startStandIn } from '../test-server/runai-stand-in.mjs'
+import { DEPLOY_DATA } from '../test-server/deploy-api.mjs'
 import { startConnectProxy } from '../test-server/connect-proxy.mjs'
 import { runLikeRunner } from '../test-server/runner.mjs'
 import { createTestCa } from '../test-server/test-ca.mjs'
@@ -18,9 +19,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // cuts its connections then, and the bench stops with an error instead of timing it.
 const RUN_LIMIT_MS = 15_000
 
+/** The deploy context of issue 15, as DEFAULT_CLIENT (a tenant administrator) sees it in the stand-in. */
+const DEPLOY = { cluster: 'gpu-east', project: 'team-a', permission: 'create trainings' }
+const DEPLOY_CLUSTER = DEPLOY_DATA.clusters.find((c) => c.name === DEPLOY.cluster)
+const DEPLOY_PROJECT = DEPLOY_DATA.projects.find((p) => p.name === DEPLOY.project && p.clusterId === DEPLOY_CLUSTER?.uuid)
+
 /**
- * The scenarios of the issue, then one extra (not a target) that shows what `ca-certificate` costs.
- * sequence: the POSTs the ideal client sends, the ones the action sends for that scenario.
+ * The scenarios of the issues, then one extra (not a target) that shows what `ca-certificate` costs.
+ * sequence: the token POSTs the ideal client sends, the ones the action sends for that scenario;
+ * deploy: the deploy-context inputs, given to both (the ideal client then sends the lookups the
+ * action sends for them, bench/ideal-client.mjs).
  */
 const SCENARIOS = [
   { key: 'v2', label: '`v2`, latest', generation: 'latest', apiVersion: 'v2', sequence: 'v2' },
@@ -41,6 +49,14 @@ const SCENARIOS = [
     apiVersion: 'auto',
     sequence: 'v2,v1,v1-app-token',
     proxy: true
+  },
+  {
+    key: 'deploy',
+    label: `\`v2\`, token + deploy context (cluster ${DEPLOY.cluster}, project ${DEPLOY.project}, permission ${DEPLOY.permission})`,
+    generation: 'latest',
+    apiVersion: 'v2',
+    sequence: 'v2',
+    deploy: DEPLOY
   },
   {
     key: 'v2-env-ca',
@@ -91,6 +107,7 @@ export async function measureNetwork({ rttMs, rounds, log, only, actionScript = 
         'client-id': DEFAULT_CLIENT.id,
         'client-secret': DEFAULT_CLIENT.secret,
         ...(scenario.caFromEnv ? {} : { 'ca-certificate': ca.caCertPath }),
+        ...(scenario.deploy ?? {}),
         ...(who === 'action' ? { 'api-version': scenario.apiVersion } : { 'ideal-sequence': scenario.sequence })
       }
       const env = {
@@ -118,6 +135,15 @@ export async function measureNetwork({ rttMs, rounds, log, only, actionScript = 
           .join(' ')
         throw new Error(`${scenario.key}: a run of the ${who} failed (exit ${run.exitCode}): ${said} ${run.stderr.slice(0, 500)}`)
       }
+      if (scenario.deploy) {
+        // Both must have found what the stand-in holds, or the comparison is of different work.
+        const found = { 'cluster-id': run.outputs['cluster-id'], 'project-id': run.outputs['project-id'] }
+        if (found['cluster-id'] !== DEPLOY_CLUSTER?.uuid || found['project-id'] !== DEPLOY_PROJECT?.id) {
+          throw new Error(
+            `${scenario.key}: the ${who} found ${JSON.stringify(found)}, the stand-in holds cluster ${DEPLOY_CLUSTER?.uuid} and project ${DEPLOY_PROJECT?.id}`
+          )
+        }
+      }
       const connections = relay.snapshot()
       // What the action said it would sleep before retrying (its ::debug:: line), summed.
       const announced = [...run.stdout.matchAll(/retrying in (\d+) ms/g)].map((m) => Number(m[1]))
@@ -129,6 +155,11 @@ export async function measureNetwork({ rttMs, rounds, log, only, actionScript = 
         proxyTunnels: (proxyServer?.tunnels.length ?? 0) - tunnelsBefore,
         roundTrips: connections.reduce((n, c) => n + roundTrips(c), 0),
         posts: standIn.requests.length - requestsBefore,
+        // What it asked, in order: method, path and (for the deploy lookups) the query as received.
+        requestList: standIn.requests
+          .slice(requestsBefore)
+          .map((r) => `${r.method} ${r.path}${r.lookup?.query ? `?${r.lookup.query}` : ''}`)
+          .join('\n'),
         announcedWaitMs: announced.length > 0 ? announced.reduce((a, b) => a + b, 0) : undefined,
         longestPauseMs: longestClientPause(connections, started)
       }
@@ -158,6 +189,7 @@ export async function measureNetwork({ rttMs, rounds, log, only, actionScript = 
         action.waitedMs = scenario.faults ? (action.announcedWaitMs ?? action.longestPauseMs) : 0
         action.waitSource = action.announcedWaitMs !== undefined ? 'announced' : 'relay'
         action.comparedMs = action.wallMs - action.waitedMs
+        action.sameRequests = action.requestList === ideal.requestList
         scenario.results.action.push(action)
         scenario.results.ideal.push(ideal)
         scenario.ratios.push(action.comparedMs / ideal.wallMs)
@@ -207,7 +239,8 @@ const quantile = (xs, q) => {
 }
 const median = (xs) => quantile(xs, 0.5)
 const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a')
-const counted = (xs) => {
+/** A count over the runs: one number, or the range when runs differed. */
+export const counted = (xs) => {
   const lo = Math.min(...xs)
   const hi = Math.max(...xs)
   return lo === hi ? String(lo) : `${lo}–${hi}`
@@ -228,6 +261,9 @@ function summarize(scenario) {
     roundTrips: action.map((r) => r.roundTrips),
     idealRoundTrips: ideal.map((r) => r.roundTrips),
     posts: action.map((r) => r.posts),
+    sameRequests: action.every((r) => r.sameRequests),
+    /** The action's requests of its first recorded run, method and path: for the report. */
+    requestPaths: (action[0]?.requestList ?? '').split('\n').map((line) => line.split('?')[0]),
     idealPosts: ideal.map((r) => r.posts),
     actionMs: action.map((r) => r.comparedMs),
     actionWallMs: action.map((r) => r.wallMs),
@@ -246,17 +282,18 @@ export function networkReport(result) {
   const row = (s) =>
     `| ${s.label} | ${counted(s.connections)} | ${counted(s.handshakes)} | ${s.proxy ? counted(s.connects) : '–'} | ${counted(s.roundTrips)} / ${counted(s.idealRoundTrips)} | ${fmt(median(s.actionMs))} / ${fmt(median(s.idealMs))} ms (**${fmt(median(s.ratios), 2)}**) |`
   const detail = (s) =>
-    `| ${s.label} | ${counted(s.posts)} / ${counted(s.idealPosts)} | ${fmt(quantile(s.actionMs, 0.1))} – ${fmt(quantile(s.actionMs, 0.9))} | ${fmt(quantile(s.idealMs, 0.1))} – ${fmt(quantile(s.idealMs, 0.9))} | ${fmt(quantile(s.ratios, 0.1), 2)} – ${fmt(quantile(s.ratios, 0.9), 2)} | ${s.backoff ? `${fmt(median(s.waitedMs))} (${s.waitSources.join(', ')})` : '–'} |`
+    `| ${s.label} | ${counted(s.posts)} / ${counted(s.idealPosts)}${s.sameRequests ? ', the same' : ', **not the same**'} | ${fmt(quantile(s.actionMs, 0.1))} – ${fmt(quantile(s.actionMs, 0.9))} | ${fmt(quantile(s.idealMs, 0.1))} – ${fmt(quantile(s.idealMs, 0.9))} | ${fmt(quantile(s.ratios, 0.1), 2)} – ${fmt(quantile(s.ratios, 0.9), 2)} | ${s.backoff ? `${fmt(median(s.waitedMs))} (${s.waitSources.join(', ')})` : '–'} |`
   const tripsMet = targets.filter((s) => Math.max(...s.roundTrips) <= Math.min(...s.idealRoundTrips))
   const timeMet = targets.filter((s) => median(s.ratios) <= 1.1)
-  const mismatched = scenarios.filter((s) => counted(s.posts) !== counted(s.idealPosts))
+  const mismatched = scenarios.filter((s) => !s.sameRequests)
+  const deploy = scenarios.find((s) => s.key === 'deploy')
   return `## Over a network: ${rttMs} ms round trip, action vs the ideal client
 
 The action is ${actionScript}. Each run is a whole process started as the runner starts it, against the
 stand-in over TLS (test CA, passed in \`ca-certificate\` as a file path; URL \`https://localhost:<relay port>\`),
 behind a relay on loopback that delays every chunk by ${rttMs / 2} ms each way and the client's first bytes by one
 more round trip, the TCP handshake (bench/latency-relay.mjs). The ideal client (bench/ideal-client.mjs) is a
-process too: one TLS connection with keep-alive, the same POSTs in the same order, nothing else. Through the
+process too: one TLS connection with keep-alive, the same requests in the same order, nothing else. Through the
 proxy, the relay sits in front of the CONNECT proxy (test-server/connect-proxy.mjs), which reaches the
 stand-in directly; the URL names a host only the proxy resolves. 1 warm-up round, then ${rounds} rounds; in each
 round every scenario runs the ideal client and the action back to back, who goes first alternating.
@@ -271,6 +308,15 @@ ratios action / ideal.${
 action announces in its \`::debug::\` line ("announced"), or, if it announces none, the longest pause between
 an answer reaching the action and its next move at the relay ("relay").`
       : ''
+  }${
+    deploy
+      ? ` In the deploy-context scenario (issue 15) both are given \`cluster\`, \`project\` and \`permission\`
+and, after the token, send ${deploy.requestPaths
+          .slice(1)
+          .map((p) => `\`${p}\``)
+          .join(', ')} with the token as a bearer, on
+the same connection; both must output the \`cluster-id\` and \`project-id\` the stand-in holds, or the bench stops.`
+      : ''
   }
 
 | scenario | connections | TLS handshakes | CONNECTs | round trips used / ideal | median time action / ideal (ratio) |
@@ -281,8 +327,8 @@ Targets (a benchmark, not a test): round trips used equal to the ideal in every 
 1 TLS handshake, at most 1 CONNECT per run), and time at most 1.1× the ideal client with backoff waits
 excluded. Met today: round trips in **${tripsMet.length} of ${targets.length}** scenarios, time in **${timeMet.length} of ${targets.length}**${targets.length > 0 ? ` (the extra row is not a target)` : ''}.
 
-| scenario | token POSTs action / ideal | action ms, 10th – 90th pct | ideal ms, 10th – 90th pct | ratio, 10th – 90th pct | backoff taken off, median ms |
+| scenario | requests action / ideal, and whether they were the same | action ms, 10th – 90th pct | ideal ms, 10th – 90th pct | ratio, 10th – 90th pct | backoff taken off, median ms |
 | --- | --- | --- | --- | --- | --- |
 ${scenarios.map(detail).join('\n')}
-${mismatched.length > 0 ? `\n**Warning:** the action and the ideal client did not send the same number of token POSTs in: ${mismatched.map((s) => s.label).join('; ')}. The comparison there is not like for like.\n` : ''}`
+${mismatched.length > 0 ? `\n**Warning:** the action and the ideal client did not send the same requests (method, path, query, in order) in: ${mismatched.map((s) => s.label).join('; ')}. The comparison there is not like for like.\n` : ''}`
 }
