@@ -989,7 +989,7 @@ async function resolveDeployContext(settings, token, deps) {
     );
   }
   for (const [resourceType, actions] of groupByResourceType(settings.permissions)) {
-    const scopes = await lookup.permittedScopes(resourceType, actions[0] ?? "create");
+    const scopes = await lookup.permittedScopes(resourceType, actions[0]);
     for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, settings, lookup);
   }
   return context;
@@ -1022,7 +1022,7 @@ function lookups(settings, token, deps) {
 async function request(settings, token, deps, path, what, body) {
   const url = `${settings.baseUrl}${path}`;
   const method = body === void 0 ? "GET" : "POST";
-  const endpoint = `${method} ${settings.baseUrl}${path.split("?")[0] ?? path}`;
+  const endpoint = `${method} ${settings.baseUrl}${path.replace(/\?.*/s, "")}`;
   const answer = await withRetries(
     endpoint,
     async (timeoutMs) => {
@@ -1128,7 +1128,8 @@ async function checkPermission(action, resourceType, answer, context, settings, 
   }
   if (allowed) return;
   const has = [
-    ...scopes.clusters.length > 0 ? [`clusters ${listed(scopes.clusters)}`] : [],
+    // Clusters by the names the identity sees them by; one it does not see, by its id.
+    ...scopes.clusters.length > 0 ? [`clusters ${listed(scopes.clusters.map((id) => context.clusters?.find((c) => sameId(c.id, id))?.name ?? id))}`] : [],
     ...scopes.departments.length > 0 ? [`departments ${listed(scopes.departments)}`] : [],
     ...scopes.projects.length > 0 ? [`projects ${listed(scopes.projects)}`] : []
   ];
@@ -1206,9 +1207,9 @@ function sameId(a, b) {
 function groupByResourceType(permissions) {
   const groups = /* @__PURE__ */ new Map();
   for (const { action, resourceType } of permissions) {
-    const actions = groups.get(resourceType) ?? [];
-    if (!actions.includes(action)) actions.push(action);
-    groups.set(resourceType, actions);
+    const actions = groups.get(resourceType);
+    if (actions === void 0) groups.set(resourceType, [action]);
+    else if (!actions.includes(action)) actions.push(action);
   }
   return groups;
 }

@@ -88,7 +88,8 @@ export async function resolveDeployContext(
     )
   }
   for (const [resourceType, actions] of groupByResourceType(settings.permissions)) {
-    const scopes = await lookup.permittedScopes(resourceType, actions[0] ?? 'create')
+    // One request per resource type: its answer holds every action's scopes.
+    const scopes = await lookup.permittedScopes(resourceType, actions[0])
     for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, settings, lookup)
   }
   return context
@@ -137,7 +138,7 @@ async function request(
 ): Promise<unknown> {
   const url = `${settings.baseUrl}${path}`
   const method = body === undefined ? 'GET' : 'POST'
-  const endpoint = `${method} ${settings.baseUrl}${path.split('?')[0] ?? path}`
+  const endpoint = `${method} ${settings.baseUrl}${path.replace(/\?.*/s, '')}`
   const answer = await withRetries(
     endpoint,
     async (timeoutMs) => {
@@ -265,7 +266,10 @@ async function checkPermission(
   }
   if (allowed) return
   const has = [
-    ...(scopes.clusters.length > 0 ? [`clusters ${listed(scopes.clusters)}`] : []),
+    // Clusters by the names the identity sees them by; one it does not see, by its id.
+    ...(scopes.clusters.length > 0
+      ? [`clusters ${listed(scopes.clusters.map((id) => context.clusters?.find((c) => sameId(c.id, id))?.name ?? id))}`]
+      : []),
     ...(scopes.departments.length > 0 ? [`departments ${listed(scopes.departments)}`] : []),
     ...(scopes.projects.length > 0 ? [`projects ${listed(scopes.projects)}`] : [])
   ]
@@ -367,12 +371,15 @@ function sameId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase()
 }
 
-function groupByResourceType(permissions: Permission[]): Map<string, Permission['action'][]> {
-  const groups = new Map<string, Permission['action'][]>()
+type Actions = [Permission['action'], ...Permission['action'][]]
+
+/** The actions asked for each resource type, in the order given; never an empty list. */
+function groupByResourceType(permissions: Permission[]): Map<string, Actions> {
+  const groups = new Map<string, Actions>()
   for (const { action, resourceType } of permissions) {
-    const actions = groups.get(resourceType) ?? []
-    if (!actions.includes(action)) actions.push(action)
-    groups.set(resourceType, actions)
+    const actions = groups.get(resourceType)
+    if (actions === undefined) groups.set(resourceType, [action])
+    else if (!actions.includes(action)) actions.push(action)
   }
   return groups
 }
