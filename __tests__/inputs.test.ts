@@ -45,6 +45,10 @@ describe('parseInputs', () => {
     }
   )
 
+  it("refuses a project name with a comma, which would split the lookup's filter", () => {
+    expect(() => parse({ project: 'team-a,clusterId==x' })).toThrow('Input `project` must not contain a comma')
+  })
+
   it.each([
     ['cluster', 'a\nb'],
     ['project', 'x'.repeat(254)]

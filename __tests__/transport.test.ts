@@ -44,6 +44,33 @@ describe('transport (nock)', () => {
     scope.done()
   })
 
+  it('GETs with the query and the bearer token, without a body or its headers; a body without a type is JSON', async () => {
+    const lookup = nock('https://runai.example.com', {
+      badheaders: ['content-type', 'content-length'],
+      reqheaders: { authorization: 'Bearer t0ken' }
+    })
+      .get('/api/v1/clusters')
+      .query({ verbosity: 'metadata' })
+      .reply(200, '[]')
+    await expect(
+      send({
+        method: 'GET',
+        url: 'https://runai.example.com/api/v1/clusters?verbosity=metadata',
+        authorization: 'Bearer t0ken',
+        userAgent: USER_AGENT,
+        timeoutMs: 5_000
+      })
+    ).resolves.toMatchObject({ status: 200, body: '[]' })
+    lookup.done()
+    const untyped = nock('https://runai.example.com', { reqheaders: { 'content-type': 'application/json' } })
+      .post('/x', '{}')
+      .reply(200, '{}')
+    await expect(send({ url: 'https://runai.example.com/x', body: '{}', userAgent: USER_AGENT, timeoutMs: 5_000 })).resolves.toMatchObject({
+      status: 200
+    })
+    untyped.done()
+  })
+
   it('does not follow a redirect, and hands back its Location', async () => {
     nock('https://runai.example.com').post('/api/v2/token').reply(302, '', { Location: 'https://elsewhere.example.com/api/v2/token' })
     const elsewhere = nock('https://elsewhere.example.com').post('/api/v2/token').reply(200, { access_token: 'stolen' })
@@ -64,7 +91,7 @@ describe('transport (nock)', () => {
       .post('/api/v2/token')
       .reply(200, 'x'.repeat(MAX_ANSWER_BYTES + 10))
     await expect(post('https://runai.example.com/api/v2/token')).rejects.toThrow(
-      'the answer from runai.example.com is larger than 1 MiB; a token answer is a few kilobytes, so `url` probably does not point at the Run:ai API.'
+      'the answer from runai.example.com is larger than 1 MiB, far more than any answer of the Run:ai API, so `url` probably does not point at it.'
     )
   })
 })

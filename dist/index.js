@@ -1358,7 +1358,7 @@ function parseInputs(read) {
     jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary)),
     deploy: {
       cluster: parseName(Input.cluster, get(Input.cluster)),
-      project: parseName(Input.project, get(Input.project)),
+      project: parseProject(get(Input.project)),
       permissions: parsePermissions(get(Input.permission)),
       listClusters: parseBoolean(Input.listClusters, get(Input.listClusters))
     }
@@ -1372,6 +1372,15 @@ function parseName(name, value) {
     );
   }
   return value;
+}
+function parseProject(value) {
+  const name = parseName(Input.project, value);
+  if (name.includes(",")) {
+    throw new InputError(
+      `Input \`${Input.project}\` must not contain a comma: Run:ai project names have none, and the lookup joins its filters with commas.`
+    );
+  }
+  return name;
 }
 var PERMISSION_ACTIONS = ["create", "read", "update", "delete"];
 var RESOURCE_TYPE = /^[a-z][a-z0-9_/-]{0,63}$/;
@@ -2023,7 +2032,7 @@ function exchange(send, options, body, peer, controller) {
         if (size > MAX_ANSWER_BYTES) {
           controller.abort(
             new TransportError(
-              `the answer from ${peer.label} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`,
+              `the answer from ${peer.label} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far more than any answer of the Run:ai API, so \`url\` probably does not point at it.`,
               "too-large",
               peer.role
             )

@@ -52,7 +52,7 @@ export const InputDefault: Partial<Record<InputName, string>> = {
   [Input.listClusters]: 'false'
 }
 
-/** Answers larger than this are refused: a token answer is a few kilobytes at most. */
+/** Answers larger than this are refused: a token answer is a few kilobytes, a list of clusters or projects not much more. */
 export const MAX_ANSWER_BYTES = 1024 * 1024
 
 /** One attempt never waits longer than this, so that a hung connection still leaves time to retry. */

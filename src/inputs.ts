@@ -64,7 +64,7 @@ export function parseInputs(read: ReadInput): ActionConfig {
     jobSummary: parseBoolean(Input.jobSummary, get(Input.jobSummary)),
     deploy: {
       cluster: parseName(Input.cluster, get(Input.cluster)),
-      project: parseName(Input.project, get(Input.project)),
+      project: parseProject(get(Input.project)),
       permissions: parsePermissions(get(Input.permission)),
       listClusters: parseBoolean(Input.listClusters, get(Input.listClusters))
     }
@@ -82,6 +82,17 @@ function parseName(name: InputName, value: string): string {
     )
   }
   return value
+}
+
+/** A project name: also without a comma, which would split the control plane's comma-joined filter. */
+function parseProject(value: string): string {
+  const name = parseName(Input.project, value)
+  if (name.includes(',')) {
+    throw new InputError(
+      `Input \`${Input.project}\` must not contain a comma: Run:ai project names have none, and the lookup joins its filters with commas.`
+    )
+  }
+  return name
 }
 
 const PERMISSION_ACTIONS: readonly PermissionAction[] = ['create', 'read', 'update', 'delete']

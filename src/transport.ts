@@ -219,7 +219,7 @@ function exchange(
         if (size > MAX_ANSWER_BYTES) {
           controller.abort(
             new TransportError(
-              `the answer from ${peer.label} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; a token answer is a few kilobytes, so \`url\` probably does not point at the Run:ai API.`,
+              `the answer from ${peer.label} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far more than any answer of the Run:ai API, so \`url\` probably does not point at it.`,
               'too-large',
               peer.role
             )
