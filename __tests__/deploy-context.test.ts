@@ -105,6 +105,18 @@ describe('resolveDeployContext', () => {
     )
   })
 
+  it("a server that ignores filterBy: another cluster's projects are neither matched nor listed", async () => {
+    const elsewhere = { id: '9', name: 'p', clusterId: WEST, parentId: '1' }
+    const { error } = await resolve({ cluster: 'east', project: 'p' }, [
+      jsonAnswer(200, [cluster(EAST, 'east'), cluster(WEST, 'west')]),
+      jsonAnswer(200, { projects: [elsewhere] }),
+      jsonAnswer(200, { projects: [elsewhere, { ...elsewhere, id: '10', name: 'q' }] })
+    ])
+    expect(error).toBe(
+      'No project "p" in cluster east: this identity sees no project there. Set `project` to one of them, or add an access rule for the project.'
+    )
+  })
+
   it('an ambiguous project in a cluster the identity does not see: named by its cluster id', async () => {
     const { error } = await resolve({ project: 'p' }, [
       jsonAnswer(200, [cluster(EAST, 'east')]),

@@ -1099,7 +1099,7 @@ async function findProject(name, cluster, clusters, lookup) {
       `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(names)}. Set \`cluster\` to the one to deploy to.`
     );
   }
-  const visible = (await lookup.projects(cluster === void 0 ? [] : [`clusterId==${cluster.id}`])).map((p) => p.name);
+  const visible = (await lookup.projects(cluster === void 0 ? [] : [`clusterId==${cluster.id}`])).filter((p) => cluster === void 0 || sameId(p.clusterId, cluster.id)).map((p) => p.name);
   throw new ActionError(
     `No project ${JSON.stringify(name)} in ${where}${visible.length === 0 ? ": this identity sees no project there" : `; the projects this identity sees there: ${listed(visible)}`}.${caseHint(name, visible)} Set \`project\` to one of them, or add an access rule for the project.`
   );

@@ -223,7 +223,10 @@ async function findProject(name: string, cluster: Cluster | undefined, clusters:
       `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(names)}. Set \`cluster\` to the one to deploy to.`
     )
   }
-  const visible = (await lookup.projects(cluster === undefined ? [] : [`clusterId==${cluster.id}`])).map((p) => p.name)
+  // Filtered here as well: a server that ignores filterBy must not get another cluster's projects listed.
+  const visible = (await lookup.projects(cluster === undefined ? [] : [`clusterId==${cluster.id}`]))
+    .filter((p) => cluster === undefined || sameId(p.clusterId, cluster.id))
+    .map((p) => p.name)
   throw new ActionError(
     `No project ${JSON.stringify(name)} in ${where}${visible.length === 0 ? ': this identity sees no project there' : `; the projects this identity sees there: ${listed(visible)}`}.${caseHint(name, visible)} Set \`project\` to one of them, or add an access rule for the project.`
   )
