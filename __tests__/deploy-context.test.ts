@@ -117,23 +117,81 @@ describe('resolveDeployContext', () => {
     )
   })
 
-  it('an ambiguous project in a cluster the identity does not see: named by its cluster id', async () => {
-    const { error } = await resolve({ project: 'p' }, [
+  it('a project name also in a cluster the identity does not see: the one in a cluster it sees', async () => {
+    const { context } = await resolve({ project: 'p' }, [
       jsonAnswer(200, [cluster(EAST, 'east')]),
       jsonAnswer(200, { projects: [project('1', 'p', EAST), project('2', 'p', WEST)] })
     ])
-    expect(error).toBe(`Project "p" is in 2 clusters: ${WEST}, east. Set \`cluster\` to the one to deploy to.`)
+    expect(context?.project?.id).toBe('1')
+    expect(context?.cluster?.name).toBe('east')
   })
 
-  it('a project in a cluster the identity does not see: no cluster chosen, the scope named without one', async () => {
+  it('a project only in a cluster the identity does not see: a failure that says so, no permission asked', async () => {
     const { error, send } = await resolve({ project: 'p', permissions: [{ action: 'create', resourceType: 'trainings' }] }, [
       jsonAnswer(200, [cluster(EAST, 'east')]),
-      jsonAnswer(200, { projects: [project('1', 'p', WEST)] }),
-      jsonAnswer(200, { create: { departments: ['5'], clusters: [EAST, OTHER] } })
+      jsonAnswer(200, { projects: [project('1', 'p', WEST)] })
     ])
-    expect(send.requests).toHaveLength(3)
+    expect(send.requests).toHaveLength(2)
     expect(error).toBe(
-      `The identity ${CLIENT_ID} may not create trainings in project p (id 1): no access rule allows it there; it may do that in clusters ${OTHER}, east; departments 5. In the Run:ai UI, open Access → Access rules and give it a role that can create trainings, scoped to the project or cluster it deploys to.`
+      `Project "p" is in a cluster this identity does not see (${WEST}), so a deploy could not name its cluster. In the Run:ai UI, open Access → Access rules and give it a role that can view that cluster.`
+    )
+  })
+
+  it('a permission missing on the project: names the departments and clusters where the identity has it', async () => {
+    const { error } = await resolve({ project: 'p', permissions: [{ action: 'create', resourceType: 'trainings' }] }, [
+      jsonAnswer(200, [cluster(EAST, 'east')]),
+      jsonAnswer(200, { projects: [project('1', 'p', EAST)] }),
+      jsonAnswer(200, { create: { departments: ['5'], clusters: [OTHER] } })
+    ])
+    expect(error).toBe(
+      `The identity ${CLIENT_ID} may not create trainings in project p (id 1) in cluster east: no access rule allows it there; it may do that in clusters ${OTHER}; departments 5. In the Run:ai UI, open Access → Access rules and give it a role that can create trainings, scoped to the project or cluster it deploys to.`
+    )
+  })
+
+  it('two clusters of the same name: a failure listing their UUIDs, never the first of them', async () => {
+    const { error } = await resolve({ cluster: 'prod' }, [jsonAnswer(200, [cluster(EAST, 'prod'), cluster(WEST, 'prod')])])
+    expect(error).toBe(
+      `2 clusters this identity sees are named "prod": ${[EAST, WEST].sort().join(', ')}. Set \`cluster\` to the UUID of the one to deploy to.`
+    )
+  })
+
+  it('with cluster alone, a project scope in another cluster does not count, even from a server that ignores filterBy', async () => {
+    const { error } = await resolve({ cluster: 'east', permissions: [{ action: 'create', resourceType: 'trainings' }] }, [
+      jsonAnswer(200, [cluster(EAST, 'east'), cluster(WEST, 'west')]),
+      jsonAnswer(200, { create: { projects: ['7'] } }),
+      jsonAnswer(200, { projects: [project('7', 'p', WEST)] })
+    ])
+    expect(error).toMatch(
+      /^The identity .+ may not create trainings in cluster east: no access rule allows it there; it may do that in projects 7\./
+    )
+  })
+
+  it('asks without an action when several are asked for one resource type, and compares ids without regard to case', async () => {
+    const { context, send } = await resolve(
+      {
+        project: 'p',
+        permissions: [
+          { action: 'read', resourceType: 'trainings' },
+          { action: 'create', resourceType: 'trainings' }
+        ]
+      },
+      [
+        jsonAnswer(200, [cluster(EAST, 'east')]),
+        jsonAnswer(200, { projects: [{ ...project('1', 'p', EAST), parentId: 'AB-12' }] }),
+        jsonAnswer(200, { read: { departments: ['ab-12'] }, create: { projects: ['1'] } })
+      ]
+    )
+    expect(context?.project?.id).toBe('1')
+    expect(send.requests[2]?.body).toBe('{"resourceType":"trainings"}')
+  })
+
+  it.each([
+    ['clusters', [jsonAnswer(200, { error: 'nope' })], 'GET /api/v1/clusters'],
+    ['projects', [jsonAnswer(200, [cluster(EAST, 'east')]), jsonAnswer(200, { items: [] })], 'GET /api/v1/org-unit/projects']
+  ])("an answer of %s that is not a list fails, in the action's words", async (what, replies, endpoint) => {
+    const { error } = await resolve({ project: 'p' }, replies)
+    expect(error).toBe(
+      `${endpoint} at ${BASE} answered HTTP 200 with something that is not a list of ${what}; check that \`url\` is the Run:ai control plane.`
     )
   })
 

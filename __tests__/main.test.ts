@@ -364,7 +364,7 @@ describe('the deploy context', () => {
       JSON.stringify([{ id: UUID_EAST, name: 'gpu-east', version: '2.24.3', state: 'Connected' }])
     ])
     expect(events.filter(([kind]) => kind === 'info').at(-1)?.[1]).toMatch(
-      new RegExp(`Deploying to cluster gpu-east \\(${UUID_EAST}\\), project team-a \\(id 101\\)\\. It may create trainings there\\.$`)
+      new RegExp(`Deploying to cluster gpu-east \\(${UUID_EAST}\\), project team-a\\. It may create trainings there\\.$`)
     )
     expect(events.find(([kind]) => kind === 'summary')?.[1]).toContain('(api-version v2), cluster `gpu-east`, project `team-a`, expires')
   })

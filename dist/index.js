@@ -977,11 +977,11 @@ async function resolveDeployContext(settings, token, deps) {
   }
   const clusters = context.clusters ?? [];
   if (settings.cluster !== "") context.cluster = pickCluster(settings.cluster, clusters);
+  let target;
   if (settings.project !== "") {
-    context.project = await findProject(settings.project, context.cluster, clusters, lookup);
-    const projectCluster = context.project.clusterId;
-    const found = clusters.find((c) => sameId(c.id, projectCluster));
-    if (context.cluster === void 0 && found !== void 0) context.cluster = found;
+    target = await findProject(settings.project, context.cluster, clusters, lookup);
+    context.project = target.project;
+    context.cluster = target.cluster;
   }
   if (context.cluster !== void 0 && context.cluster.state !== "Connected") {
     deps.warning(
@@ -989,8 +989,8 @@ async function resolveDeployContext(settings, token, deps) {
     );
   }
   for (const [resourceType, actions] of groupByResourceType(settings.permissions)) {
-    const scopes = await lookup.permittedScopes(resourceType, actions[0]);
-    for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, settings, lookup);
+    const scopes = await lookup.permittedScopes(resourceType, actions);
+    for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, target, settings, lookup);
   }
   return context;
 }
@@ -999,7 +999,8 @@ function lookups(settings, token, deps) {
   return {
     async clusters() {
       const answer = await get("/api/v1/clusters?verbosity=metadata", "the clusters");
-      const listed2 = Array.isArray(answer) ? answer : [];
+      if (!Array.isArray(answer)) throw new ActionError(notAList("GET /api/v1/clusters", "clusters", settings));
+      const listed2 = answer;
       const clusters = listed2.map(clusterOf).filter((c) => c !== void 0);
       if (clusters.length < listed2.length) {
         deps.debug(`${listed2.length - clusters.length} of ${listed2.length} clusters had no valid uuid or name and were left out.`);
@@ -1009,12 +1010,14 @@ function lookups(settings, token, deps) {
     async projects(filter) {
       const query = filter.length === 0 ? "limit=500" : `filterBy=${encodeURIComponent(filter.join(","))}&limit=500`;
       const answer = await get(`/api/v1/org-unit/projects?${query}`, "the projects");
-      const listed2 = isRecord(answer) && Array.isArray(answer.projects) ? answer.projects : [];
+      if (!isRecord(answer) || !Array.isArray(answer.projects))
+        throw new ActionError(notAList("GET /api/v1/org-unit/projects", "projects", settings));
+      const listed2 = answer.projects;
       return listed2.map(projectOf).filter((p) => p !== void 0);
     },
-    async permittedScopes(resourceType, action) {
-      const body = JSON.stringify({ resourceType, action });
-      const answer = await get("/api/v1/authorization/permitted-scopes", `where it may ${action} ${resourceType}`, body);
+    async permittedScopes(resourceType, actions) {
+      const body = JSON.stringify(actions.length === 1 ? { resourceType, action: actions[0] } : { resourceType });
+      const answer = await get("/api/v1/authorization/permitted-scopes", `where it may ${actions.join(" and ")} ${resourceType}`, body);
       return isRecord(answer) ? answer : {};
     }
   };
@@ -1071,14 +1074,19 @@ function refusal(answer, endpoint, what, settings, path) {
   if (answer.status === 404 && path.startsWith("/api/v1/clusters")) {
     return `${status}. This control plane predates the clusters and projects API (Run:ai 2.18): leave \`cluster\`, \`project\`, \`permission\` and \`list-clusters\` empty against it.`;
   }
-  if (answer.status >= 300 && answer.status < 400) {
+  if (answer.status >= 300 && answer.status < 400 && answer.status !== 304) {
     return `${status}, a redirect. Redirects are not followed because the request carries the token. Set \`url\` to the Run:ai control-plane address itself.`;
   }
   return `${status}. Check that \`url\` is the Run:ai control plane.`;
 }
 function pickCluster(wanted, clusters) {
-  const found = UUID.test(wanted) ? clusters.find((c) => sameId(c.id, wanted)) : clusters.find((c) => c.name === wanted);
-  if (found !== void 0) return found;
+  const found = UUID.test(wanted) ? clusters.filter((c) => sameId(c.id, wanted)) : clusters.filter((c) => c.name === wanted);
+  if (found.length > 1) {
+    throw new ActionError(
+      `${found.length} clusters this identity sees are named ${JSON.stringify(wanted)}: ${listed(found.map((c) => c.id))}. Set \`cluster\` to the UUID of the one to deploy to.`
+    );
+  }
+  if (found[0] !== void 0) return found[0];
   throw new ActionError(
     `No cluster ${JSON.stringify(wanted)} among the clusters ${clusters.length === 0 ? "this identity sees: it sees none" : `this identity sees: ${listed(clusters.map((c) => c.name))}`}.${caseHint(
       wanted,
@@ -1088,53 +1096,62 @@ function pickCluster(wanted, clusters) {
 }
 async function findProject(name, cluster, clusters, lookup) {
   const filter = [`name==${name}`, ...cluster === void 0 ? [] : [`clusterId==${cluster.id}`]];
-  const matches = (await lookup.projects(filter)).filter(
-    (p) => p.name === name && (cluster === void 0 || sameId(p.clusterId, cluster.id))
+  const named = (await lookup.projects(filter)).filter((p) => p.name === name);
+  const candidates = cluster === void 0 ? clusters : [cluster];
+  const matches = named.flatMap(
+    (project) => candidates.filter((c) => sameId(c.id, project.clusterId)).map((c) => ({ project, cluster: c }))
   );
-  const where = cluster === void 0 ? "the clusters this identity sees" : `cluster ${cluster.name}`;
-  if (matches.length === 1 && matches[0] !== void 0) return matches[0];
-  if (matches.length > 1) {
-    const names = matches.map((p) => clusters.find((c) => sameId(c.id, p.clusterId))?.name ?? p.clusterId);
+  if (matches.length === 0 && cluster === void 0 && named.length > 0) {
     throw new ActionError(
-      `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(names)}. Set \`cluster\` to the one to deploy to.`
+      `Project ${JSON.stringify(name)} is in a cluster this identity does not see (${listed(named.map((p) => p.clusterId))}), so a deploy could not name its cluster. In the Run:ai UI, open Access \u2192 Access rules and give it a role that can view that cluster.`
     );
   }
+  const [match, ...others] = matches;
+  if (match !== void 0 && others.length === 0) return match;
+  if (match !== void 0) {
+    throw new ActionError(
+      `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(matches.map((m) => m.cluster.name))}. Set \`cluster\` to the one to deploy to.`
+    );
+  }
+  const where = cluster === void 0 ? "the clusters this identity sees" : `cluster ${cluster.name}`;
   const visible = (await lookup.projects(cluster === void 0 ? [] : [`clusterId==${cluster.id}`])).filter((p) => cluster === void 0 || sameId(p.clusterId, cluster.id)).map((p) => p.name);
   throw new ActionError(
     `No project ${JSON.stringify(name)} in ${where}${visible.length === 0 ? ": this identity sees no project there" : `; the projects this identity sees there: ${listed(visible)}`}.${caseHint(name, visible)} Set \`project\` to one of them, or add an access rule for the project.`
   );
 }
-async function checkPermission(action, resourceType, answer, context, settings, lookup) {
+async function checkPermission(action, resourceType, answer, context, target, settings, lookup) {
   const scopes = scopesOf(answer);
-  const { project, cluster } = context;
+  const { cluster } = context;
   let allowed;
   let scope;
   if (scopes.system || scopes.tenants.length > 0) {
     allowed = true;
     scope = "";
-  } else if (project !== void 0) {
-    scope = `project ${project.name} (id ${project.id})${cluster === void 0 ? "" : ` in cluster ${cluster.name}`}`;
-    allowed = scopes.projects.includes(project.id) || project.departments.some((d) => scopes.departments.includes(d)) || scopes.clusters.some((c) => sameId(c, project.clusterId));
+  } else if (target !== void 0) {
+    const { project } = target;
+    scope = `project ${project.name} (id ${project.id}) in cluster ${target.cluster.name}`;
+    allowed = holds(scopes.projects, project.id) || project.departments.some((d) => holds(scopes.departments, d)) || scopes.clusters.some((c) => sameId(c, project.clusterId));
   } else if (cluster !== void 0) {
     scope = `cluster ${cluster.name}`;
     allowed = scopes.clusters.some((c) => sameId(c, cluster.id));
     if (!allowed && (scopes.projects.length > 0 || scopes.departments.length > 0)) {
-      const inCluster = await lookup.projects([`clusterId==${cluster.id}`]);
-      allowed = inCluster.some((p) => scopes.projects.includes(p.id) || p.departments.some((d) => scopes.departments.includes(d)));
+      const inCluster = (await lookup.projects([`clusterId==${cluster.id}`])).filter((p) => sameId(p.clusterId, cluster.id));
+      allowed = inCluster.some((p) => holds(scopes.projects, p.id) || p.departments.some((d) => holds(scopes.departments, d)));
     }
   } else {
     scope = "anywhere";
     allowed = scopes.clusters.length > 0 || scopes.departments.length > 0 || scopes.projects.length > 0;
   }
   if (allowed) return;
+  const seen = context.clusters ?? [];
   const has = [
     // Clusters by the names the identity sees them by; one it does not see, by its id.
-    ...scopes.clusters.length > 0 ? [`clusters ${listed(scopes.clusters.map((id) => context.clusters?.find((c) => sameId(c.id, id))?.name ?? id))}`] : [],
+    ...scopes.clusters.length > 0 ? [`clusters ${listed(scopes.clusters.map((id) => seen.find((c) => sameId(c.id, id))?.name ?? id))}`] : [],
     ...scopes.departments.length > 0 ? [`departments ${listed(scopes.departments)}`] : [],
     ...scopes.projects.length > 0 ? [`projects ${listed(scopes.projects)}`] : []
   ];
   throw new ActionError(
-    `The identity ${settings.clientId} may not ${action} ${resourceType} in ${scope}: no access rule allows it there; ${has.length === 0 ? "it may do that nowhere" : `it may do that in ${has.join("; ")}`}. In the Run:ai UI, open Access \u2192 Access rules and give it a role that can ${action} ${resourceType}, scoped to the project or cluster it deploys to.`
+    `The identity ${settings.clientId} may not ${action} ${resourceType} ${scope === "anywhere" ? scope : `in ${scope}`}: no access rule allows it there; ${has.length === 0 ? "it may do that nowhere" : `it may do that in ${has.join("; ")}`}. In the Run:ai UI, open Access \u2192 Access rules and give it a role that can ${action} ${resourceType}, scoped to the project or cluster it deploys to.`
   );
 }
 var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -1203,6 +1220,12 @@ function serverMessage(body) {
 }
 function sameId(a, b) {
   return a.toLowerCase() === b.toLowerCase();
+}
+function holds(ids, id) {
+  return ids.some((candidate) => sameId(candidate, id));
+}
+function notAList(endpoint, what, settings) {
+  return `${endpoint} at ${settings.baseUrl} answered HTTP 200 with something that is not a list of ${what}; check that \`url\` is the Run:ai control plane.`;
 }
 function groupByResourceType(permissions) {
   const groups = /* @__PURE__ */ new Map();
@@ -2220,7 +2243,7 @@ function contextSentence(config, context) {
   const clusterName = cluster !== void 0 && cluster.name === config.deploy.cluster ? `${cluster.name} ` : "";
   const parts = [
     ...cluster === void 0 ? [] : [`cluster ${clusterName}(${cluster.id})`],
-    ...project === void 0 ? [] : [`project ${config.deploy.project} (id ${project.id})`]
+    ...project === void 0 ? [] : [`project ${config.deploy.project}`]
   ];
   const found = parts.length === 0 ? "" : ` Deploying to ${parts.join(", ")}.`;
   const permissions = config.deploy.permissions.map((p) => `${p.action} ${p.resourceType}`);

@@ -76,11 +76,11 @@ export async function resolveDeployContext(
   }
   const clusters = context.clusters ?? []
   if (settings.cluster !== '') context.cluster = pickCluster(settings.cluster, clusters)
+  let target: ProjectTarget | undefined
   if (settings.project !== '') {
-    context.project = await findProject(settings.project, context.cluster, clusters, lookup)
-    const projectCluster = context.project.clusterId
-    const found = clusters.find((c) => sameId(c.id, projectCluster))
-    if (context.cluster === undefined && found !== undefined) context.cluster = found
+    target = await findProject(settings.project, context.cluster, clusters, lookup)
+    context.project = target.project
+    context.cluster = target.cluster
   }
   if (context.cluster !== undefined && context.cluster.state !== 'Connected') {
     deps.warning(
@@ -89,8 +89,8 @@ export async function resolveDeployContext(
   }
   for (const [resourceType, actions] of groupByResourceType(settings.permissions)) {
     // One request per resource type: its answer holds every action's scopes.
-    const scopes = await lookup.permittedScopes(resourceType, actions[0])
-    for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, settings, lookup)
+    const scopes = await lookup.permittedScopes(resourceType, actions)
+    for (const action of actions) await checkPermission(action, resourceType, scopes[action], context, target, settings, lookup)
   }
   return context
 }
@@ -106,7 +106,8 @@ function lookups(settings: DeployContextSettings, token: string, deps: DeployCon
   return {
     async clusters(): Promise<Cluster[]> {
       const answer = await get('/api/v1/clusters?verbosity=metadata', 'the clusters')
-      const listed = Array.isArray(answer) ? answer : []
+      if (!Array.isArray(answer)) throw new ActionError(notAList('GET /api/v1/clusters', 'clusters', settings))
+      const listed: unknown[] = answer
       const clusters = listed.map(clusterOf).filter((c): c is Cluster => c !== undefined)
       if (clusters.length < listed.length) {
         deps.debug(`${listed.length - clusters.length} of ${listed.length} clusters had no valid uuid or name and were left out.`)
@@ -117,12 +118,15 @@ function lookups(settings: DeployContextSettings, token: string, deps: DeployCon
       // One filterBy, comma-joined: the parameter is an array with explode: false.
       const query = filter.length === 0 ? 'limit=500' : `filterBy=${encodeURIComponent(filter.join(','))}&limit=500`
       const answer = await get(`/api/v1/org-unit/projects?${query}`, 'the projects')
-      const listed = isRecord(answer) && Array.isArray(answer.projects) ? answer.projects : []
+      if (!isRecord(answer) || !Array.isArray(answer.projects))
+        throw new ActionError(notAList('GET /api/v1/org-unit/projects', 'projects', settings))
+      const listed: unknown[] = answer.projects
       return listed.map(projectOf).filter((p): p is Project => p !== undefined)
     },
-    async permittedScopes(resourceType: string, action: string): Promise<Record<string, unknown>> {
-      const body = JSON.stringify({ resourceType, action })
-      const answer = await get('/api/v1/authorization/permitted-scopes', `where it may ${action} ${resourceType}`, body)
+    async permittedScopes(resourceType: string, actions: readonly string[]): Promise<Record<string, unknown>> {
+      // `action` narrows the answer to one action: sent only when one is asked for this type.
+      const body = JSON.stringify(actions.length === 1 ? { resourceType, action: actions[0] } : { resourceType })
+      const answer = await get('/api/v1/authorization/permitted-scopes', `where it may ${actions.join(' and ')} ${resourceType}`, body)
       return isRecord(answer) ? answer : {}
     }
   }
@@ -189,7 +193,7 @@ function refusal(answer: HttpAnswer, endpoint: string, what: string, settings: D
   if (answer.status === 404 && path.startsWith('/api/v1/clusters')) {
     return `${status}. This control plane predates the clusters and projects API (Run:ai 2.18): leave \`cluster\`, \`project\`, \`permission\` and \`list-clusters\` empty against it.`
   }
-  if (answer.status >= 300 && answer.status < 400) {
+  if (answer.status >= 300 && answer.status < 400 && answer.status !== 304) {
     return `${status}, a redirect. Redirects are not followed because the request carries the token. Set \`url\` to the Run:ai control-plane address itself.`
   }
   return `${status}. Check that \`url\` is the Run:ai control plane.`
@@ -200,8 +204,14 @@ function refusal(answer: HttpAnswer, endpoint: string, what: string, settings: D
 // ---------------------------------------------------------------------------------------------
 
 function pickCluster(wanted: string, clusters: Cluster[]): Cluster {
-  const found = UUID.test(wanted) ? clusters.find((c) => sameId(c.id, wanted)) : clusters.find((c) => c.name === wanted)
-  if (found !== undefined) return found
+  const found = UUID.test(wanted) ? clusters.filter((c) => sameId(c.id, wanted)) : clusters.filter((c) => c.name === wanted)
+  if (found.length > 1) {
+    // Never the first of several: a deploy to the wrong cluster is worse than a failed step.
+    throw new ActionError(
+      `${found.length} clusters this identity sees are named ${JSON.stringify(wanted)}: ${listed(found.map((c) => c.id))}. Set \`cluster\` to the UUID of the one to deploy to.`
+    )
+  }
+  if (found[0] !== undefined) return found[0]
   throw new ActionError(
     `No cluster ${JSON.stringify(wanted)} among the clusters ${clusters.length === 0 ? 'this identity sees: it sees none' : `this identity sees: ${listed(clusters.map((c) => c.name))}`}.${caseHint(
       wanted,
@@ -210,19 +220,33 @@ function pickCluster(wanted: string, clusters: Cluster[]): Cluster {
   )
 }
 
-async function findProject(name: string, cluster: Cluster | undefined, clusters: Cluster[], lookup: Lookups): Promise<Project> {
+/** A project, and the cluster it is in: the given one, or the visible one it is in. */
+interface ProjectTarget {
+  project: Project
+  cluster: Cluster
+}
+
+async function findProject(name: string, cluster: Cluster | undefined, clusters: Cluster[], lookup: Lookups): Promise<ProjectTarget> {
   const filter = [`name==${name}`, ...(cluster === undefined ? [] : [`clusterId==${cluster.id}`])]
-  const matches = (await lookup.projects(filter)).filter(
-    (p) => p.name === name && (cluster === undefined || sameId(p.clusterId, cluster.id))
+  const named = (await lookup.projects(filter)).filter((p) => p.name === name)
+  // Only projects in a cluster this identity sees (the given one, if any): a deploy needs its id too.
+  const candidates = cluster === undefined ? clusters : [cluster]
+  const matches = named.flatMap((project) =>
+    candidates.filter((c) => sameId(c.id, project.clusterId)).map((c) => ({ project, cluster: c }))
   )
-  const where = cluster === undefined ? 'the clusters this identity sees' : `cluster ${cluster.name}`
-  if (matches.length === 1 && matches[0] !== undefined) return matches[0]
-  if (matches.length > 1) {
-    const names = matches.map((p) => clusters.find((c) => sameId(c.id, p.clusterId))?.name ?? p.clusterId)
+  if (matches.length === 0 && cluster === undefined && named.length > 0) {
     throw new ActionError(
-      `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(names)}. Set \`cluster\` to the one to deploy to.`
+      `Project ${JSON.stringify(name)} is in a cluster this identity does not see (${listed(named.map((p) => p.clusterId))}), so a deploy could not name its cluster. In the Run:ai UI, open Access → Access rules and give it a role that can view that cluster.`
     )
   }
+  const [match, ...others] = matches
+  if (match !== undefined && others.length === 0) return match
+  if (match !== undefined) {
+    throw new ActionError(
+      `Project ${JSON.stringify(name)} is in ${matches.length} clusters: ${listed(matches.map((m) => m.cluster.name))}. Set \`cluster\` to the one to deploy to.`
+    )
+  }
+  const where = cluster === undefined ? 'the clusters this identity sees' : `cluster ${cluster.name}`
   // Filtered here as well: a server that ignores filterBy must not get another cluster's projects listed.
   const visible = (await lookup.projects(cluster === undefined ? [] : [`clusterId==${cluster.id}`]))
     .filter((p) => cluster === undefined || sameId(p.clusterId, cluster.id))
@@ -239,45 +263,49 @@ async function checkPermission(
   resourceType: string,
   answer: ScopeAnswer,
   context: DeployContext,
+  target: ProjectTarget | undefined,
   settings: DeployContextSettings,
   lookup: Lookups
 ): Promise<void> {
   const scopes = scopesOf(answer)
-  const { project, cluster } = context
+  const { cluster } = context
   let allowed: boolean
   let scope: string
   if (scopes.system || scopes.tenants.length > 0) {
     allowed = true
     scope = ''
-  } else if (project !== undefined) {
-    scope = `project ${project.name} (id ${project.id})${cluster === undefined ? '' : ` in cluster ${cluster.name}`}`
+  } else if (target !== undefined) {
+    const { project } = target
+    scope = `project ${project.name} (id ${project.id}) in cluster ${target.cluster.name}`
     allowed =
-      scopes.projects.includes(project.id) ||
-      project.departments.some((d) => scopes.departments.includes(d)) ||
+      holds(scopes.projects, project.id) ||
+      project.departments.some((d) => holds(scopes.departments, d)) ||
       scopes.clusters.some((c) => sameId(c, project.clusterId))
   } else if (cluster !== undefined) {
     scope = `cluster ${cluster.name}`
     allowed = scopes.clusters.some((c) => sameId(c, cluster.id))
     if (!allowed && (scopes.projects.length > 0 || scopes.departments.length > 0)) {
       // Scoped to projects or departments: allowed when one of them is in this cluster.
-      const inCluster = await lookup.projects([`clusterId==${cluster.id}`])
-      allowed = inCluster.some((p) => scopes.projects.includes(p.id) || p.departments.some((d) => scopes.departments.includes(d)))
+      // Filtered here too: a server that ignores filterBy must not lend another cluster's scopes.
+      const inCluster = (await lookup.projects([`clusterId==${cluster.id}`])).filter((p) => sameId(p.clusterId, cluster.id))
+      allowed = inCluster.some((p) => holds(scopes.projects, p.id) || p.departments.some((d) => holds(scopes.departments, d)))
     }
   } else {
     scope = 'anywhere'
     allowed = scopes.clusters.length > 0 || scopes.departments.length > 0 || scopes.projects.length > 0
   }
   if (allowed) return
+  const seen = context.clusters ?? []
   const has = [
     // Clusters by the names the identity sees them by; one it does not see, by its id.
     ...(scopes.clusters.length > 0
-      ? [`clusters ${listed(scopes.clusters.map((id) => context.clusters?.find((c) => sameId(c.id, id))?.name ?? id))}`]
+      ? [`clusters ${listed(scopes.clusters.map((id) => seen.find((c) => sameId(c.id, id))?.name ?? id))}`]
       : []),
     ...(scopes.departments.length > 0 ? [`departments ${listed(scopes.departments)}`] : []),
     ...(scopes.projects.length > 0 ? [`projects ${listed(scopes.projects)}`] : [])
   ]
   throw new ActionError(
-    `The identity ${settings.clientId} may not ${action} ${resourceType} in ${scope}: no access rule allows it there; ${has.length === 0 ? 'it may do that nowhere' : `it may do that in ${has.join('; ')}`}. In the Run:ai UI, open Access → Access rules and give it a role that can ${action} ${resourceType}, scoped to the project or cluster it deploys to.`
+    `The identity ${settings.clientId} may not ${action} ${resourceType} ${scope === 'anywhere' ? scope : `in ${scope}`}: no access rule allows it there; ${has.length === 0 ? 'it may do that nowhere' : `it may do that in ${has.join('; ')}`}. In the Run:ai UI, open Access → Access rules and give it a role that can ${action} ${resourceType}, scoped to the project or cluster it deploys to.`
   )
 }
 
@@ -372,6 +400,15 @@ function serverMessage(body: string): string | undefined {
 
 function sameId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase()
+}
+
+/** Ids compare without regard to case: UUIDs come in either. */
+function holds(ids: string[], id: string): boolean {
+  return ids.some((candidate) => sameId(candidate, id))
+}
+
+function notAList(endpoint: string, what: string, settings: DeployContextSettings): string {
+  return `${endpoint} at ${settings.baseUrl} answered HTTP 200 with something that is not a list of ${what}; check that \`url\` is the Run:ai control plane.`
 }
 
 type Actions = [Permission['action'], ...Permission['action'][]]

@@ -212,7 +212,7 @@ function contextSentence(config: ActionConfig, context: DeployContext): string {
   const clusterName = cluster !== undefined && cluster.name === config.deploy.cluster ? `${cluster.name} ` : ''
   const parts = [
     ...(cluster === undefined ? [] : [`cluster ${clusterName}(${cluster.id})`]),
-    ...(project === undefined ? [] : [`project ${config.deploy.project} (id ${project.id})`])
+    ...(project === undefined ? [] : [`project ${config.deploy.project}`])
   ]
   const found = parts.length === 0 ? '' : ` Deploying to ${parts.join(', ')}.`
   const permissions = config.deploy.permissions.map((p) => `${p.action} ${p.resourceType}`)
