@@ -29,9 +29,18 @@ function boundary(): { log: LogBoundary; lines: string[] } {
 
 async function failureMessage(answerBody: string, retryAfter: string): Promise<string> {
   const send = scriptedSender([{ ...textAnswer(503, answerBody, 'application/json'), retryAfter }])
+  const clock = fakeClock()
   const error = await requestToken(
-    { baseUrl: 'https://runai.example.com', clientId: 'c', clientSecret: SECRET, apiVersion: 'v2', timeoutMs: 60_000, maxAttempts: 1 },
-    { send, clock: fakeClock(), mask: () => undefined, info: () => undefined, debug: () => undefined }
+    {
+      baseUrl: 'https://runai.example.com',
+      clientId: 'c',
+      clientSecret: SECRET,
+      apiVersion: 'v2',
+      timeoutMs: 60_000,
+      maxAttempts: 1,
+      deadline: clock.now() + 60_000
+    },
+    { send, clock, mask: () => undefined, info: () => undefined, debug: () => undefined }
   ).catch((e: unknown) => e)
   return error instanceof Error ? error.message : String(error)
 }

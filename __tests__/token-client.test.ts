@@ -6,7 +6,7 @@ import { USER_AGENT } from '../src/constants.js'
 import { CLIENT_ID, SECRET, fakeClock, jsonAnswer, scriptedSender, textAnswer, type Reply } from './helpers/fakes.js'
 
 const BASE = 'https://runai.example.com'
-const settings = (overrides: Partial<TokenClientSettings> = {}): TokenClientSettings => ({
+const settings = (overrides: Partial<TokenClientSettings> = {}): Omit<TokenClientSettings, 'deadline'> => ({
   baseUrl: BASE,
   clientId: CLIENT_ID,
   clientSecret: SECRET,
@@ -34,10 +34,12 @@ function harness(replies: Reply[], overrides: Partial<TokenClientSettings> = {},
     debug: (m: string) => events.push(`debug ${printableLine(m, [])}`)
   }
   // Messages as the log boundary prints them: server text marked untrusted, then shortened.
-  const result = requestToken(settings(overrides), deps).catch((error: Error) => {
-    error.message = printableLine(error.message, [])
-    throw error
-  })
+  const result = requestToken({ ...settings(overrides), deadline: clock.now() + (overrides.timeoutMs ?? 120_000) }, deps).catch(
+    (error: Error) => {
+      error.message = printableLine(error.message, [])
+      throw error
+    }
+  )
   return { send, clock, events, result }
 }
 

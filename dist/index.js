@@ -1799,7 +1799,7 @@ function looksLikeWebPage(answer) {
 
 // src/token-client.ts
 async function requestToken(settings, deps) {
-  const deadline = deps.clock.now() + settings.timeoutMs;
+  const { deadline } = settings;
   const refusals = [];
   let generation = settings.apiVersion === "auto" ? "v2" : settings.apiVersion;
   for (; ; ) {
@@ -2151,9 +2151,10 @@ async function run(deps = defaultDeps) {
     log.debug(`Requesting a token from ${config.baseUrl} with api-version ${config.apiVersion}.`);
     const deadline = clock.now() + config.timeoutMs;
     log.hold();
-    const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(
-      () => log.release()
-    );
+    const issued = await requestToken(
+      { ...config, deadline },
+      { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }
+    ).finally(() => log.release());
     if (Buffer.byteLength(issued.accessToken) > MAX_TOKEN_BYTES) {
       throw new ActionError(
         `The token from ${config.baseUrl} is ${Buffer.byteLength(issued.accessToken)} bytes long, more than the ${MAX_TOKEN_BYTES / 1024} KiB an environment variable can safely carry: later steps would fail to start. Check that \`url\` is the Run:ai control plane.`

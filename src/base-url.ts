@@ -57,7 +57,7 @@ export function normalizeBaseUrl(raw: string): string {
 }
 
 /** The URL text before its first #. */
-export function withoutFragment(text: string): string {
+function withoutFragment(text: string): string {
   const hash = text.indexOf('#')
   return hash === -1 ? text : text.slice(0, hash)
 }

@@ -55,7 +55,7 @@ export interface DeployContextDeps {
 }
 
 /** Messages list at most this many names; the rest are counted. */
-export const MAX_LISTED = 20
+const MAX_LISTED = 20
 /** The `clusters` output holds at most this many: a matrix larger than that is not one workflow. */
 export const MAX_CLUSTERS_OUTPUT = 256
 

@@ -194,7 +194,7 @@ export function encodings(value: string): string[] {
 }
 
 /** Shortest value sent to the runner as a mask: it masks a value in every later line of the job. */
-export const MIN_RUNNER_MASK = 8
+const MIN_RUNNER_MASK = 8
 
 /**
  * What of a value can go to the runner in `::add-mask::`. The runner splits a mask on CR and LF,

@@ -89,9 +89,10 @@ export async function run(deps: RunDeps = defaultDeps): Promise<void> {
     const deadline = clock.now() + config.timeoutMs
     // Lines quoting the server wait until the token is known: a server could quote it before issuing it.
     log.hold()
-    const issued = await requestToken(config, { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }).finally(
-      () => log.release()
-    )
+    const issued = await requestToken(
+      { ...config, deadline },
+      { send: sender, clock, mask, info: (m) => log.info(m), debug: (m) => log.debug(m) }
+    ).finally(() => log.release())
     if (Buffer.byteLength(issued.accessToken) > MAX_TOKEN_BYTES) {
       throw new ActionError(
         `The token from ${config.baseUrl} is ${Buffer.byteLength(issued.accessToken)} bytes long, more than the ${MAX_TOKEN_BYTES / 1024} KiB an environment variable can safely carry: later steps would fail to start. Check that \`url\` is the Run:ai control plane.`

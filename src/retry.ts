@@ -135,7 +135,7 @@ export interface RetryLog {
 }
 
 /** What the requests are for, as the messages say it: "Could not <task> from <where>". */
-export const TOKEN_TASK = 'get a Run:ai token'
+const TOKEN_TASK = 'get a Run:ai token'
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 

@@ -12,7 +12,7 @@ const PEM_END = '-----END CERTIFICATE-----'
  * expression: `BEGIN[\s\S]+?END` runs to the end of the text from every BEGIN without an END,
  * quadratic in a file of BEGIN lines.
  */
-export function pemCertificates(text: string): string[] {
+function pemCertificates(text: string): string[] {
   const blocks: string[] = []
   let begin = text.indexOf(PEM_BEGIN)
   let end = begin === -1 ? -1 : text.indexOf(PEM_END, begin + PEM_BEGIN.length + 1)
@@ -26,7 +26,7 @@ export function pemCertificates(text: string): string[] {
 
 export type ReadTextFile = (path: string) => string
 /** Larger than any bundle of CA certificates; `/dev/zero` would otherwise fill the memory. */
-export const MAX_CA_FILE_BYTES = 1024 * 1024
+const MAX_CA_FILE_BYTES = 1024 * 1024
 /**
  * A regular file of at most {@link MAX_CA_FILE_BYTES}, read whole. Checked first because the read
  * is synchronous, before any deadline: a FIFO nobody writes to, or a device, would block the

@@ -14,6 +14,8 @@ export interface TokenClientSettings extends Credentials {
   apiVersion: ApiVersionChoice
   timeoutMs: number
   maxAttempts: number
+  /** When the whole step must be over, on the clock's scale: the lookups after the token share it. */
+  deadline: number
 }
 
 export interface TokenClientDeps {
@@ -43,7 +45,7 @@ type Next = Generation | 'stop'
  * answer that shows the endpoint is missing moves on, an answer that judged the credentials stops.
  */
 export async function requestToken(settings: TokenClientSettings, deps: TokenClientDeps): Promise<IssuedToken> {
-  const deadline = deps.clock.now() + settings.timeoutMs
+  const { deadline } = settings
   const refusals: Refusal[] = []
   let generation: Generation = settings.apiVersion === 'auto' ? 'v2' : settings.apiVersion
   for (;;) {
